@@ -1,0 +1,258 @@
+// UctSearch implementation. Thread-safety: see uct.h.
+#include "search/uct.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "go/playout.h"
+
+namespace tengen {
+
+struct UctSearch::Node {
+  int16_t point = kPass;
+  std::atomic<int32_t> visits{0};
+  std::atomic<int32_t> wins{0};  // half-points (2 a win, 1 a draw) for the player who moved here
+  std::atomic<int32_t> amaf_visits{0};
+  std::atomic<int32_t> amaf_wins{0};
+  std::atomic<uint8_t> state{0};  // 0 leaf, 1 being expanded, 2 expanded
+  int num_children = 0;
+  std::unique_ptr<Node[]> children;
+};
+
+namespace {
+
+constexpr uint8_t kLeaf = 0, kExpanding = 1, kExpanded = 2;
+constexpr int kMaxNodes = 4'000'000;
+
+using Clock = std::chrono::steady_clock;
+
+// Cheap move heuristics for the AMAF prior: winrate in [0, 1] for the mover.
+double heuristic_prior(const Board& b, int p, Color c) {
+  const Color o = opponent(c);
+  int empty_nbrs = 0;
+  bool captures = false, saves = false;
+  for (int d = 0; d < 4; ++d) {
+    const int n = b.nbr(p, d);
+    const Color nc = b.at(n);
+    if (nc == EMPTY) {
+      ++empty_nbrs;
+    } else if (nc == o && b.in_atari(n)) {
+      captures = true;
+    } else if (nc == c && b.in_atari(n)) {
+      saves = true;
+    }
+  }
+  if (captures) return 0.75;
+  if (empty_nbrs <= 1) {
+    // Liberties after the move, roughly: own empty neighbours plus friendly chains' others.
+    int libs = empty_nbrs;
+    for (int d = 0; d < 4 && libs < 2; ++d) {
+      const int n = b.nbr(p, d);
+      if (b.at(n) == c) libs += b.liberties(n, 3) - 1;
+    }
+    if (libs <= 1) return 0.2;  // self-atari
+  }
+  if (saves) return 0.65;
+  return 0.5;
+}
+
+}  // namespace
+
+void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game* root_game, bool at_root) {
+  std::vector<int> points;
+  points.reserve(static_cast<size_t>(board.num_empty()) + 1);
+  for (int i = 0; i < board.num_empty(); ++i) {
+    const int p = board.empty_at(i);
+    if (!board.is_legal(p, to_move)) continue;
+    if (board.is_eye_like(p, to_move) && board.is_true_eye(p, to_move)) continue;
+    if (at_root && root_game->repeats_position(p, to_move)) continue;
+    points.push_back(p);
+  }
+  std::sort(points.begin(), points.end());  // deterministic order
+  points.push_back(kPass);
+  auto children = std::make_unique<Node[]>(points.size());
+  const int pv = std::max(config_.prior_visits, 0);
+  for (size_t i = 0; i < points.size(); ++i) {
+    Node& ch = children[i];
+    ch.point = static_cast<int16_t>(points[i]);
+    const double prior = points[i] == kPass ? 0.1 : heuristic_prior(board, points[i], to_move);
+    ch.amaf_visits.store(pv, std::memory_order_relaxed);
+    ch.amaf_wins.store(static_cast<int32_t>(std::lround(2.0 * pv * prior)), std::memory_order_relaxed);
+  }
+  node->num_children = static_cast<int>(points.size());
+  node->children = std::move(children);
+  node_count_.fetch_add(static_cast<int>(points.size()), std::memory_order_relaxed);
+  node->state.store(kExpanded, std::memory_order_release);
+}
+
+void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sims) {
+  Rng rng(config_.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(thread_index) * 7919 + 1);
+  const Board& root_board = game->board();
+  const Color root_color = game->to_move();
+  const float komi = game->rules().komi;
+  Board board(root_board.size());
+  std::vector<Node*> path;
+  path.reserve(128);
+  const int seq_cap = 4 * root_board.num_points() + 400;
+  std::vector<int16_t> seq(static_cast<size_t>(seq_cap));
+  std::vector<int8_t> first(kMaxPoints, 0);
+  const double equiv = std::max(config_.rave_equivalence, 1.0);
+  const double expl = config_.exploration;
+
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const int n = sims->fetch_add(1, std::memory_order_relaxed);
+    if (config_.max_visits > 0 && n >= config_.max_visits) break;
+    if (config_.max_seconds > 0.0 &&
+        std::chrono::duration<double>(Clock::now() - start_).count() >= config_.max_seconds)
+      break;
+
+    board = root_board;
+    Color c = root_color;
+    int passes = game->consecutive_passes();
+    Node* node = root_.get();
+    path.clear();
+    path.push_back(node);
+    node->visits.fetch_add(1, std::memory_order_relaxed);
+    int len = 0;
+    bool terminal = passes >= 2;
+
+    while (!terminal) {
+      uint8_t st = node->state.load(std::memory_order_acquire);
+      if (st == kLeaf && node->visits.load(std::memory_order_relaxed) >= config_.expand_threshold &&
+          node_count_.load(std::memory_order_relaxed) < kMaxNodes) {
+        uint8_t expected = kLeaf;
+        if (node->state.compare_exchange_strong(expected, kExpanding, std::memory_order_acq_rel)) {
+          expand(node, board, c, game, node == root_.get());
+          st = kExpanded;
+        }
+      }
+      if (st != kExpanded) break;
+
+      // Select the child with the best RAVE-blended value plus exploration.
+      const double log_n = std::log(static_cast<double>(node->visits.load(std::memory_order_relaxed)) + 1.0);
+      Node* best = nullptr;
+      double best_value = -1e300;
+      for (int i = 0; i < node->num_children; ++i) {
+        Node* ch = &node->children[i];
+        const double v = ch->visits.load(std::memory_order_relaxed);
+        const double w = 0.5 * ch->wins.load(std::memory_order_relaxed);
+        const double av = ch->amaf_visits.load(std::memory_order_relaxed);
+        const double aw = 0.5 * ch->amaf_wins.load(std::memory_order_relaxed);
+        double value;
+        if (v + av <= 0.0) {
+          value = 1.0 + expl;
+        } else {
+          const double beta = av / (av + v + v * av / equiv);
+          const double q = v > 0 ? w / v : 0.0;
+          const double qa = av > 0 ? aw / av : 0.0;
+          value = (1.0 - beta) * q + beta * qa + expl * std::sqrt(log_n / (v + 1.0));
+        }
+        if (value > best_value) {
+          best_value = value;
+          best = ch;
+        }
+      }
+      best->visits.fetch_add(1, std::memory_order_relaxed);
+      board.play(best->point, c);
+      seq[len++] = best->point;
+      passes = best->point == kPass ? passes + 1 : 0;
+      c = opponent(c);
+      node = best;
+      path.push_back(node);
+      if (passes >= 2 || len >= seq_cap / 2) terminal = true;
+    }
+
+    const int tree_len = len;
+    if (!terminal) {
+      const PlayoutResult r = light_playout(board, c, rng, seq.data() + len, seq_cap - len);
+      len += std::min(r.moves_played, seq_cap - len);
+    }
+    const double margin = static_cast<double>(board.area_difference()) - komi;
+    const int black_units = margin > 0 ? 2 : margin < 0 ? 0 : 1;
+
+    // Backup: each node's wins are for the player who moved into it.
+    for (size_t d = 1; d < path.size(); ++d) {
+      const Color mover = (d % 2 == 1) ? root_color : opponent(root_color);
+      path[d]->wins.fetch_add(mover == BLACK ? black_units : 2 - black_units, std::memory_order_relaxed);
+    }
+
+    // AMAF: a child of a node at depth d gets credit if its point was first played,
+    // from ply d on, by the player to move at d.
+    for (int i = len - 1; i >= tree_len; --i)
+      if (seq[i] != kPass) first[seq[i]] = static_cast<int8_t>(((i % 2) == 0) ? root_color : opponent(root_color));
+    for (int d = tree_len; d >= 0; --d) {
+      const Color mover = (d % 2 == 0) ? root_color : opponent(root_color);
+      if (d < tree_len && seq[d] != kPass) first[seq[d]] = static_cast<int8_t>(mover);
+      Node* nd = path[static_cast<size_t>(d)];
+      if (nd->state.load(std::memory_order_acquire) != kExpanded) continue;
+      const int units = mover == BLACK ? black_units : 2 - black_units;
+      for (int i = 0; i < nd->num_children; ++i) {
+        Node* ch = &nd->children[i];
+        if (ch->point != kPass && first[ch->point] == mover) {
+          ch->amaf_visits.fetch_add(1, std::memory_order_relaxed);
+          ch->amaf_wins.fetch_add(units, std::memory_order_relaxed);
+        }
+      }
+    }
+    for (int i = 0; i < len; ++i)
+      if (seq[i] != kPass) first[seq[i]] = 0;
+  }
+}
+
+UctSearch::UctSearch(const UctConfig& config) : config_(config) {}
+UctSearch::~UctSearch() = default;
+
+UctResult UctSearch::run(const Game& game) {
+  stop_.store(false);
+  start_ = Clock::now();
+  root_ = std::make_unique<Node>();
+  node_count_.store(1);
+  // The root is expanded at once so that every thread starts below it.
+  expand(root_.get(), game.board(), game.to_move(), &game, true);
+
+  std::atomic<int> sims{0};
+  const int threads = std::max(1, config_.threads);
+  if (threads == 1) {
+    worker(&game, 0, &sims);
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(&UctSearch::worker, this, &game, t, &sims);
+    for (auto& th : pool) th.join();
+  }
+
+  UctResult result;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  result.visits = root_->visits.load();
+  const Board& b = game.board();
+  for (int i = 0; i < root_->num_children; ++i) {
+    const Node& ch = root_->children[i];
+    UctChildStats s;
+    s.move = game.to_move_index(ch.point);
+    s.visits = ch.visits.load();
+    s.winrate = s.visits > 0 ? 0.5 * ch.wins.load() / s.visits : 0.5;
+    s.amaf_visits = ch.amaf_visits.load();
+    s.amaf_winrate = s.amaf_visits > 0 ? 0.5 * ch.amaf_wins.load() / s.amaf_visits : 0.5;
+    result.children.push_back(s);
+  }
+  (void)b;
+  std::stable_sort(result.children.begin(), result.children.end(),
+                   [](const UctChildStats& a, const UctChildStats& z) { return a.visits > z.visits; });
+  if (!result.children.empty()) {
+    result.best_move = result.children[0].move;
+    result.winrate = result.children[0].winrate;
+  }
+  const Node* node = root_.get();
+  while (node && node->state.load() == kExpanded && node->num_children > 0 && result.pv.size() < 32) {
+    const Node* best = nullptr;
+    for (int i = 0; i < node->num_children; ++i)
+      if (!best || node->children[i].visits.load() > best->visits.load()) best = &node->children[i];
+    if (!best || best->visits.load() == 0) break;
+    result.pv.push_back(game.to_move_index(best->point));
+    node = best;
+  }
+  return result;
+}
+
+}  // namespace tengen

@@ -1,0 +1,72 @@
+// UctSearch: the built-in player's Monte-Carlo tree search. UCT with RAVE/AMAF over light
+// random playouts, tree-parallel on C++ threads with virtual loss (a visit is counted on the
+// way down, its result on the way up). Needs no network.
+//
+// Thread-safety: run() starts and joins its own worker threads; node statistics are atomics
+// and a node's children are published once through an atomic state flag. A UctSearch object
+// itself must be driven by one caller thread at a time; stop() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "go/game.h"
+
+namespace tengen {
+
+struct UctConfig {
+  int max_visits = 10000;     // stop after this many simulations (<= 0: no visit limit)
+  double max_seconds = 0.0;   // stop after this much wall time (<= 0: no time limit)
+  int threads = 1;
+  uint64_t seed = 1;
+  double exploration = 0.2;    // UCB1 constant added to the RAVE-blended value
+  double rave_equivalence = 1500.0;  // visits at which AMAF and MC values weigh equally
+  int expand_threshold = 2;    // a leaf is expanded after this many visits
+  int prior_visits = 10;       // virtual AMAF visits given by the move heuristics
+};
+
+struct UctChildStats {
+  int move;        // dense index, size*size = pass
+  int visits;
+  double winrate;  // for the player to move at the root
+  int amaf_visits;
+  double amaf_winrate;
+};
+
+struct UctResult {
+  int best_move = -1;  // dense index
+  int visits = 0;      // root visits this search
+  double winrate = 0.5;
+  double seconds = 0.0;
+  std::vector<UctChildStats> children;  // sorted by visits, most first
+  std::vector<int> pv;                  // principal variation from the root, dense moves
+};
+
+class UctSearch {
+ public:
+  explicit UctSearch(const UctConfig& config);
+  ~UctSearch();
+  UctSearch(const UctSearch&) = delete;
+  UctSearch& operator=(const UctSearch&) = delete;
+
+  // Searches the position of `game` for the player to move. Blocks until done.
+  UctResult run(const Game& game);
+  void stop() { stop_.store(true, std::memory_order_relaxed); }
+
+  struct Node;
+
+ private:
+  void worker(const Game* game, int thread_index, std::atomic<int>* sims);
+  void expand(Node* node, const Board& board, Color to_move, const Game* root_game, bool at_root);
+
+  UctConfig config_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> node_count_{0};
+  std::chrono::steady_clock::time_point start_;
+  std::unique_ptr<Node> root_;
+};
+
+}  // namespace tengen
