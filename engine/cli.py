@@ -1,4 +1,51 @@
-"""Command-line entry point (placeholder until the GTP module lands)."""
+"""`tengen` command line: one subcommand per job. Each subcommand lives in its own module
+that exposes `register(subparsers)`; user mistakes become one sentence and exit code 2."""
 
-def main() -> int:
-    return 0
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (module, description) for each subcommand group; a module adds one or more subcommands.
+COMMAND_MODULES = (
+    "engine.commands_play",
+    "engine.arena.commands",
+)
+
+
+class UserError(Exception):
+    """A mistake by the user (bad flag value, missing file): printed as one line, exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tengen", description="AlphaGo-style Go engine")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that group has not landed yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"tengen {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
