@@ -7,6 +7,7 @@
 // other, never with a non-const method on the same Game.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +41,12 @@ class Game {
   int consecutive_passes() const { return passes_; }
   bool is_over() const { return passes_ >= 2; }
   const std::vector<MoveRecord>& moves() const { return moves_; }
+  // The board k moves ago (k = 0: now), or nullptr past the start of the recorded history.
+  const Board* history_board(int k) const {
+    if (k == 0) return &board_;
+    if (k < 0 || k > static_cast<int>(undo_stack_.size())) return nullptr;
+    return &undo_stack_[undo_stack_.size() - static_cast<std::size_t>(k)].board;
+  }
   int num_setup_stones() const { return setup_stones_; }
 
   // Dense move <-> padded point (pass <-> kPass).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "go/heuristics.h"
 #include "go/playout.h"
 
 namespace tengen {
@@ -29,36 +30,6 @@ constexpr int kMaxNodes = 4'000'000;
 
 using Clock = std::chrono::steady_clock;
 
-// Cheap move heuristics for the AMAF prior: winrate in [0, 1] for the mover.
-double heuristic_prior(const Board& b, int p, Color c) {
-  const Color o = opponent(c);
-  int empty_nbrs = 0;
-  bool captures = false, saves = false;
-  for (int d = 0; d < 4; ++d) {
-    const int n = b.nbr(p, d);
-    const Color nc = b.at(n);
-    if (nc == EMPTY) {
-      ++empty_nbrs;
-    } else if (nc == o && b.in_atari(n)) {
-      captures = true;
-    } else if (nc == c && b.in_atari(n)) {
-      saves = true;
-    }
-  }
-  if (captures) return 0.75;
-  if (empty_nbrs <= 1) {
-    // Liberties after the move, roughly: own empty neighbours plus friendly chains' others.
-    int libs = empty_nbrs;
-    for (int d = 0; d < 4 && libs < 2; ++d) {
-      const int n = b.nbr(p, d);
-      if (b.at(n) == c) libs += b.liberties(n, 3) - 1;
-    }
-    if (libs <= 1) return 0.2;  // self-atari
-  }
-  if (saves) return 0.65;
-  return 0.5;
-}
-
 }  // namespace
 
 void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game* root_game, bool at_root) {
@@ -80,7 +51,7 @@ void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game
     Node& ch = children[i];
     ch.point = static_cast<int16_t>(points[i]);
     child_points[i] = ch.point;
-    const double prior = points[i] == kPass ? 0.1 : heuristic_prior(board, points[i], to_move);
+    const double prior = points[i] == kPass ? 0.1 : move_heuristic(board, points[i], to_move);
     ch.amaf_visits.store(pv, std::memory_order_relaxed);
     ch.amaf_wins.store(static_cast<int32_t>(std::lround(2.0 * pv * prior)), std::memory_order_relaxed);
   }
