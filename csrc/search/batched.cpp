@@ -263,7 +263,8 @@ bool BatchedSearch::select_leaf(GameState& gs, Pending& p) {
       float best_score = -1e30f;
       for (size_t i = 0; i < node->edges.size(); ++i) {
         const Edge& e = node->edges[i];
-        const float q = (e.n + e.vl) > 0 ? edge_q(e, vloss) : fpu;
+        // An unvisited edge with a leaf in flight sits below every untried one.
+        const float q = e.n > 0 ? edge_q(e, vloss) : fpu - (e.vl > 0 ? vloss : 0.0f);
         const float u = u_scale * e.prior / (1.0f + static_cast<float>(e.n) + static_cast<float>(e.vl));
         if (q + u > best_score) {
           best_score = q + u;
