@@ -5,6 +5,7 @@ Used by tests (GnuGo as referee and opponent), the arena and benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shlex
@@ -109,10 +110,8 @@ class GtpClient:
 
     def close(self) -> None:
         if self._proc.poll() is None:
-            try:
+            with contextlib.suppress(GtpEngineDied, GtpError):
                 self.send_raw("quit", timeout=5)
-            except (GtpEngineDied, GtpError):
-                pass
         try:
             self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -7,6 +7,7 @@
 // other, never with a non-const method on the same Game.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +41,12 @@ class Game {
   int consecutive_passes() const { return passes_; }
   bool is_over() const { return passes_ >= 2; }
   const std::vector<MoveRecord>& moves() const { return moves_; }
+  // Earlier positions kept for undo: one per move played since the game (or its setup) began.
+  int history_length() const { return static_cast<int>(undo_stack_.size()); }
+  // The board as it stood k moves ago (k = 0: now); requires 0 <= k <= history_length().
+  const Board& board_ago(int k) const {
+    return k == 0 ? board_ : undo_stack_[undo_stack_.size() - static_cast<std::size_t>(k)].board;
+  }
   int num_setup_stones() const { return setup_stones_; }
 
   // Dense move <-> padded point (pass <-> kPass).
