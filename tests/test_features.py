@@ -183,9 +183,35 @@ def test_ladder_capture() -> None:
     assert p[lc, 2, 2] == 0  # atari from the side lets O out with three liberties
     assert p[lc].sum() == 1
     # Play the ladder out: it really captures.
-    seq = [(1, 3), (2, 2), (3, 2), (2, 3), (2, 4), (3, 3), (4, 3), (3, 4), (3, 5), (4, 4), (5, 4), (4, 5),
-           (4, 6), (5, 5), (6, 5), (5, 6), (5, 7), (6, 6), (7, 6), (6, 7), (6, 8), (7, 7), (7, 8), (8, 7),
-           (8, 8), (8, 6), (8, 5)]
+    seq = [
+        (1, 3),
+        (2, 2),
+        (3, 2),
+        (2, 3),
+        (2, 4),
+        (3, 3),
+        (4, 3),
+        (3, 4),
+        (3, 5),
+        (4, 4),
+        (5, 4),
+        (4, 5),
+        (4, 6),
+        (5, 5),
+        (6, 5),
+        (5, 6),
+        (5, 7),
+        (6, 6),
+        (7, 6),
+        (6, 7),
+        (6, 8),
+        (7, 7),
+        (7, 8),
+        (8, 7),
+        (8, 8),
+        (8, 6),
+        (8, 5),
+    ]
     h = g.copy()
     for k, (x, y) in enumerate(seq):
         h.play(B if k % 2 == 0 else W, idx(x, y))
@@ -403,9 +429,18 @@ def test_batch_and_replay_match_single_positions() -> None:
         out = np.zeros((count, core.num_planes(feature_set), 9, 9), np.uint8)
         masks = np.zeros((count, 82), np.uint8)
         targets = np.zeros(count, np.int64)
-        failed = core.replay_features(9, **records(games), sample_game=sg, sample_move=sm, out=out,
-                                      feature_set=feature_set, symmetries=syms, masks=masks, targets=targets,
-                                      threads=2)
+        failed = core.replay_features(
+            9,
+            **records(games),
+            sample_game=sg,
+            sample_move=sm,
+            out=out,
+            feature_set=feature_set,
+            symmetries=syms,
+            masks=masks,
+            targets=targets,
+            threads=2,
+        )
         assert failed == 0
         positions = []
         for i, (gi, mi) in enumerate(samples):
@@ -430,8 +465,14 @@ def test_replay_reports_broken_records() -> None:
     rec["moves"][3] = rec["moves"][1]  # an occupied point
     out = np.ones((2, 48, 9, 9), np.float32)
     targets = np.zeros(2, np.int64)
-    failed = core.replay_features(9, **rec, sample_game=np.array([0, 0], np.int64),
-                                  sample_move=np.array([2, 6], np.int32), out=out, targets=targets)
+    failed = core.replay_features(
+        9,
+        **rec,
+        sample_game=np.array([0, 0], np.int64),
+        sample_move=np.array([2, 6], np.int32),
+        out=out,
+        targets=targets,
+    )
     assert failed == 1 and targets[1] == -1 and np.all(out[1] == 0) and targets[0] >= 0
 
 
