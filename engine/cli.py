@@ -11,6 +11,7 @@ import sys
 COMMAND_MODULES = (
     "engine.commands_play",
     "engine.arena.commands",
+    "engine.commands_nets",
 )
 
 
@@ -25,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # that group has not landed yet
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue  # that group (or its package) has not landed yet
             raise
         module.register(sub)
     return parser

@@ -43,7 +43,7 @@ class SearchSettings:
     use_rollouts: bool = False
     lambda_: float = 0.5
     rollout_threads: int = 1
-    features: str = "stones"
+    features: str = "alphago"
     random_symmetry: bool = True
     root_noise: bool = False
     dirichlet_alpha: float = 0.03

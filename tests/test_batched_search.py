@@ -107,7 +107,7 @@ def test_network_batch_is_written_and_read() -> None:
 
         def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
             Prefers.calls += 1
-            assert inputs.shape[1:] == (4, 5, 5)
+            assert inputs.shape[1:] == (48, 5, 5)
             assert np.all(inputs[:, 3] == 1.0)  # the ones plane
             assert np.all(masks.sum(axis=1) >= 1)  # pass is always legal
             policy[...] = -5.0
@@ -115,7 +115,7 @@ def test_network_batch_is_written_and_read() -> None:
             # Symmetries are undone by C++: put the logit where the mask says C3 is, per row.
             for i in range(len(policy)):
                 for s in range(8):
-                    j = _core.symmetry_index(target, 5, s)
+                    j = _core.symmetry_index(target, s, 5)
                     policy[i, j] = 5.0
 
     runner = BatchedRunner(SearchSettings(visits=50, batch_size=16, leaves_per_game=16), 5, 0.5, 1, Prefers())
@@ -208,3 +208,30 @@ def test_settings_from_mapping() -> None:
         SearchSettings.from_mapping({"visits": "many"})
     with pytest.raises(ConfigError, match="needs a network"):
         BatchedRunner(SearchSettings(), 9, 7.5, 1, None)
+
+
+@pytest.mark.parametrize("features", ["alphago", "raw"])
+def test_leaf_planes_match_training_features(features: str) -> None:
+    """Search leaves are encoded by the same C++ code as training positions (features.cpp)."""
+    captured: list[np.ndarray] = []
+
+    class Capture:
+        def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
+            captured.append(inputs.copy())
+            policy[...] = 0.0
+            values[...] = 0.0
+
+    game = replay(7, 7.5, "D4 C3 E5 pass C5 D3")
+    settings = SearchSettings(visits=2, features=features, random_symmetry=False)
+    runner = BatchedRunner(settings, 7, 7.5, 1, Capture())
+    runner.search_position(game, 2)
+    assert len(captured) == 2
+    planes = _core.num_planes(features)
+    expected = np.zeros((planes, 7, 7), dtype=np.float32)
+    _core.write_features(game, expected, features, 0)
+    np.testing.assert_array_equal(captured[0][0], expected)
+    child = [c for c in runner.search.root_children(0) if c.visits == 1][0]
+    after = game.copy()
+    after.play(after.to_move, child.move)
+    _core.write_features(after, expected, features, 0)
+    np.testing.assert_array_equal(captured[1][0], expected)

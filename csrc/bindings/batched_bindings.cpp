@@ -37,35 +37,6 @@ std::string policy_to_string(PolicyMode m) {
 
 void init_batched(py::module_& m) {
   m.def("feature_sets", &feature_set_names, "Names of the registered input feature sets.");
-  m.def("feature_planes", [](const std::string& name) {
-    const FeatureSetInfo* f = find_feature_set(name);
-    if (!f) throw py::value_error("unknown feature set '" + name + "'");
-    return f->planes;
-  }, py::arg("name"));
-  m.def("symmetry_index", &symmetry_index, py::arg("index"), py::arg("size"), py::arg("symmetry"));
-  m.def("encode", [](const Game& game, const std::string& name, int symmetry, FloatArray out) {
-    const FeatureSetInfo* f = find_feature_set(name);
-    if (!f) throw py::value_error("unknown feature set '" + name + "'");
-    if (symmetry < 0 || symmetry > 7) throw py::value_error("symmetry must be in 0..7");
-    const int area = game.size() * game.size();
-    float* data = checked(out, 1, static_cast<py::ssize_t>(f->planes) * area, "out");
-    std::vector<Board> blank;
-    PositionView view;
-    view.to_move = game.to_move();
-    blank.reserve(kHistory);
-    for (int k = 0; k < f->history; ++k) {
-      const Board* b = game.history_board(k);
-      if (!b) {
-        blank.emplace_back(game.size());
-        b = &blank.back();
-      }
-      view.boards[k] = b;
-    }
-    py::gil_scoped_release release;
-    f->write(view, symmetry, data);
-  }, py::arg("game"), py::arg("features"), py::arg("symmetry"), py::arg("out"),
-     "Writes the feature planes of the game's position into `out` (planes*size*size float32).");
-
   py::class_<SearchConfig>(m, "SearchConfig")
       .def(py::init<>())
       .def_readwrite("visits", &SearchConfig::visits)

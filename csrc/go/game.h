@@ -41,11 +41,16 @@ class Game {
   int consecutive_passes() const { return passes_; }
   bool is_over() const { return passes_ >= 2; }
   const std::vector<MoveRecord>& moves() const { return moves_; }
+  // Earlier positions kept for undo: one per move played since the game (or its setup) began.
+  int history_length() const { return static_cast<int>(undo_stack_.size()); }
+  // The board as it stood k moves ago (k = 0: now); requires 0 <= k <= history_length().
+  const Board& board_ago(int k) const {
+    return k == 0 ? board_ : undo_stack_[undo_stack_.size() - static_cast<std::size_t>(k)].board;
+  }
   // The board k moves ago (k = 0: now), or nullptr past the start of the recorded history.
   const Board* history_board(int k) const {
-    if (k == 0) return &board_;
-    if (k < 0 || k > static_cast<int>(undo_stack_.size())) return nullptr;
-    return &undo_stack_[undo_stack_.size() - static_cast<std::size_t>(k)].board;
+    if (k < 0 || k > history_length()) return nullptr;
+    return &board_ago(k);
   }
   int num_setup_stones() const { return setup_stones_; }
 

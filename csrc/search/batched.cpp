@@ -74,6 +74,8 @@ struct BatchedSearch::Pending {
   bool needs_rollout = false;
   float rollout_value = 0.0f;
   bool terminal = false;
+  int history_valid = 0;           // how many entries of history are real boards
+  int recent_moves[kHistory] = {};  // dense moves 1..kHistory moves before the leaf (-1 none)
 };
 
 struct BatchedSearch::Slot {
@@ -299,13 +301,28 @@ bool BatchedSearch::select_leaf(GameState& gs, Pending& p) {
   p.leaf = node;
   p.to_move = c;
   p.terminal = passes >= 2;
-  // History beyond the path comes from the game record.
+  // History beyond the path comes from the game record: history[j] is the board j + 1 moves
+  // before the leaf; the latest moves likewise (path first, then the game's).
+  p.history_valid = 0;
   if (hist > 1) {
-    for (int k = depth; k < hist; ++k) {
-      const Board* b = gs.game.history_board(k - depth);
-      if (b) p.history[static_cast<size_t>(k)] = *b;
-      else p.history[static_cast<size_t>(k)] = Board(size_);
+    for (int j = 0; j < hist - 1; ++j) {
+      if (j < depth) {
+        p.history_valid = j + 1;
+        continue;
+      }
+      const Board* b = gs.game.history_board(j + 1 - depth);
+      if (!b) break;
+      p.history[static_cast<size_t>(j)] = *b;
+      p.history_valid = j + 1;
     }
+  }
+  const auto& game_moves = gs.game.moves();
+  const int nm = static_cast<int>(game_moves.size());
+  for (int k = 1; k <= kHistory; ++k) {
+    int mv = -1;
+    if (k <= depth) mv = p.path[static_cast<size_t>(depth - k)]->move;
+    else if (k - depth <= nm) mv = game_moves[static_cast<size_t>(nm - (k - depth))].move;
+    p.recent_moves[k - 1] = mv;
   }
   return true;
 }
@@ -398,7 +415,7 @@ void BatchedSearch::finish_leaf(Pending& p, const float* logits, float net_value
   } else if (config_.policy == PolicyMode::Net && logits) {
     float mx = -1e30f;
     for (size_t i = 0; i < ne; ++i) {
-      priors[i] = logits[symmetry_index(node->edges[i].move, size_, p.symmetry)];
+      priors[i] = logits[symmetry_index(node->edges[i].move, p.symmetry, size_)];
       mx = std::max(mx, priors[i]);
     }
     float total = 0.0f;
@@ -744,12 +761,14 @@ int BatchedSearch::gather(int slot_index) {
         PositionView view;
         view.to_move = p.to_move;
         view.boards[0] = &p.board;
-        for (int h = 1; h < features_->history; ++h) view.boards[h] = &p.history[static_cast<size_t>(h - 1)];
+        for (int h = 1; h <= p.history_valid && h < kHistory; ++h) view.boards[h] = &p.history[static_cast<size_t>(h - 1)];
+        for (int k = 0; k < kHistory; ++k) view.recent_moves[k] = p.recent_moves[k];
+        if (p.leaf == gs.root.get()) view.game = &gs.game;  // superko-aware legality at the root
         float* in = slot.inputs + static_cast<size_t>(p.batch_index) * planes * area;
         features_->write(view, p.symmetry, in);
         float* mask = slot.masks + static_cast<size_t>(p.batch_index) * psize;
         std::fill(mask, mask + psize, 0.0f);
-        for (const Edge& e : p.leaf->edges) mask[symmetry_index(e.move, size_, p.symmetry)] = 1.0f;
+        for (const Edge& e : p.leaf->edges) mask[symmetry_index(e.move, p.symmetry, size_)] = 1.0f;
       } else {
         local.push_back(&p);
       }

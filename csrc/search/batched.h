@@ -48,7 +48,7 @@ struct SearchConfig {
   bool use_rollouts = false;   // rollouts on
   float lambda = 0.5f;         // rollout weight when both value and rollouts are on
   int rollout_threads = 1;
-  std::string features = "stones";
+  std::string features = "alphago";
   bool random_symmetry = true;  // evaluate each leaf in a symmetry picked from its hash
   bool root_noise = false;      // Dirichlet noise on the root priors (self-play)
   float dirichlet_alpha = 0.03f;

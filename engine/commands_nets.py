@@ -1,0 +1,216 @@
+"""CLI subcommands for networks and supervised learning:
+
+tengen corpus     GnuGo (or any GTP engine) plays itself from varied openings -> SGF files
+tengen convert    SGF folder -> sharded, compressed training files
+tengen train-sl   supervised training of a policy, value or policy+value net from shards
+tengen accuracy   top-1 accuracy (policy) / MSE (value) of a weights file on an SGF folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.cli import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("corpus", help="generate expert games: a GTP engine (GnuGo) against itself -> SGF")
+    p.add_argument("--out", required=True, type=Path, help="folder for the SGF files")
+    p.add_argument("--games", type=int, default=100)
+    p.add_argument("--size", type=int, default=9)
+    p.add_argument("--komi", type=float, default=7.0)
+    p.add_argument("--level", type=int, default=10, help="GnuGo level (default 10)")
+    p.add_argument("--engine", default="", help="another GTP engine's command line instead of GnuGo")
+    p.add_argument("--workers", type=int, default=1, help="parallel engine processes")
+    p.add_argument("--opening-moves", default="2-6", help="random opening moves per game, MIN-MAX")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_corpus)
+
+    p = sub.add_parser("convert", help="convert a folder of SGF files into training shards")
+    p.add_argument("src", type=Path, help="SGF file or folder (searched recursively)")
+    p.add_argument("out", type=Path, help="output folder for shards")
+    p.add_argument("--games-per-shard", type=int, default=2000)
+    p.add_argument("--size", type=int, default=0, help="keep only this board size (default: all)")
+    p.add_argument("--min-moves", type=int, default=1)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("train-sl", help="supervised training from shards (policy, value or policy+value)")
+    p.add_argument("--config", type=Path, default=None, help="YAML with net: and train: sections")
+    p.add_argument("--data", nargs="+", default=None, help="shard folders or files")
+    p.add_argument("--out", default=None, help="run folder: checkpoint, weights, TensorBoard logs")
+    p.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.safetensors")
+    p.add_argument("--architecture", choices=("policy", "value", "policy_value"), default=None)
+    p.add_argument("--feature-set", default=None, help="alphago, alphago_value or raw")
+    p.add_argument("--board-size", type=int, default=None)
+    p.add_argument("--blocks", type=int, default=None)
+    p.add_argument("--channels", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="any other config field, e.g. --set train.optimizer=adamw",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train_sl)
+
+    p = sub.add_parser("accuracy", help="accuracy of a weights file on a folder of SGF games")
+    p.add_argument("--weights", required=True, type=Path)
+    p.add_argument("--sgf", required=True, type=Path, help="SGF file or folder (searched recursively)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1, help="C++ threads writing planes")
+    p.add_argument("--no-passes", action="store_true", help="leave pass moves out of the policy accuracy")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_accuracy)
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from selfplay.expert_corpus import ExpertCorpusConfig, generate
+
+    try:
+        lo, _, hi = args.opening_moves.partition("-")
+        lo_n, hi_n = int(lo), int(hi or lo)
+    except ValueError as exc:
+        raise UserError(f"--opening-moves must look like 2-6, not {args.opening_moves!r}") from exc
+    try:
+        config = ExpertCorpusConfig(
+            out_dir=args.out,
+            games=args.games,
+            board_size=args.size,
+            komi=args.komi,
+            level=args.level,
+            engine=args.engine,
+            workers=args.workers,
+            opening_moves_min=lo_n,
+            opening_moves_max=hi_n,
+            seed=args.seed,
+        )
+        results = generate(config)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+    new = [r for r in results if not r.skipped]
+    print(
+        f"{len(new)} games written, {len(results) - len(new)} already there, "
+        f"{args.games - len(results)} failed; SGF files in {args.out}"
+    )
+    return 0 if len(results) == args.games else 1
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from selfplay.sgf_corpus import ConvertConfig, convert
+
+    if not args.src.exists():
+        raise UserError(f"no such SGF file or folder: {args.src}")
+    if args.games_per_shard < 1:
+        raise UserError("--games-per-shard must be at least 1")
+    report = convert(ConvertConfig(args.src, args.out, args.games_per_shard, args.size, args.min_moves))
+    print(report.summary())
+    if report.games == 0:
+        raise UserError(f"no usable games found in {args.src}")
+    return 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    o: dict[str, Any] = {
+        "net.architecture": args.architecture,
+        "net.feature_set": args.feature_set,
+        "net.board_size": args.board_size,
+        "net.blocks": args.blocks,
+        "net.channels": args.channels,
+        "train.epochs": args.epochs,
+        "train.max_steps": args.steps,
+        "train.batch_size": args.batch_size,
+        "train.lr": args.lr,
+        "train.device": args.device,
+        "train.seed": args.seed,
+        "train.out_dir": args.out,
+        "train.data": tuple(args.data) if args.data else None,
+    }
+    if args.quiet:
+        o["train.progress"] = False
+    for item in args.set:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UserError(f"--set needs SECTION.FIELD=VALUE, not {item!r}")
+        o[key.strip()] = value.strip()
+    return o
+
+
+def cmd_train_sl(args: argparse.Namespace) -> int:
+    from engine.weights import WeightsError
+    from selfplay.records import CorpusError
+    from selfplay.train_sl import TrainError, load_config, train
+
+    try:
+        config = load_config(args.config, _overrides(args))
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        result = train(config, resume=args.resume)
+    except (TrainError, CorpusError, WeightsError) as exc:
+        raise UserError(str(exc)) from exc
+    h = result.holdout
+    parts = [
+        f"{result.steps} steps, {result.samples} samples on {result.device} "
+        f"({result.samples_per_second:.0f} samples/s, {result.parameters} parameters)"
+    ]
+    if not math.isnan(h.accuracy):
+        parts.append(
+            f"held-out top-1 accuracy {100 * h.accuracy:.1f}% on {h.positions} positions "
+            f"(training {100 * result.train_accuracy:.1f}%)"
+        )
+    if not math.isnan(h.value_mse):
+        parts.append(f"held-out value MSE {h.value_mse:.3f}")
+    parts.append(f"weights in {result.weights_path}")
+    print("; ".join(parts))
+    return 0
+
+
+def cmd_accuracy(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from engine.weights import WeightsError, load_net
+    from selfplay.sgf_corpus import load_sgf_folder
+    from selfplay.train_sl import evaluate, pick_device
+
+    if not args.sgf.exists():
+        raise UserError(f"no such SGF file or folder: {args.sgf}")
+    try:
+        device = pick_device(args.device)
+        net = load_net(args.weights, device=device)
+    except (WeightsError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    n = net.config.board_size
+    records, report = load_sgf_folder(args.sgf, n, progress=not args.quiet)
+    if records.num_games == 0:
+        raise UserError(f"no usable {n}x{n} games in {args.sgf} ({report.num_skipped} files skipped)")
+    games, moves = records.positions(include_passes=not args.no_passes or not net.config.has_policy)
+    if net.config.architecture == "value":
+        keep = records.winner[games] != 0
+        games, moves = games[keep], moves[keep]
+    res = evaluate(net, records, games, moves, args.batch_size, device, args.threads, progress=not args.quiet)
+    where = f"{res.positions} positions from {records.num_games} games"
+    if report.num_skipped:
+        where += f" ({report.num_skipped} files skipped)"
+    if net.config.has_policy:
+        print(f"top-1 accuracy {100 * res.accuracy:.2f}% on {where}; policy loss {res.policy_loss:.3f}")
+    if net.config.has_value:
+        if np.isnan(res.value_mse):
+            print(f"value: no game outcomes in {args.sgf}", file=sys.stderr)
+        else:
+            print(
+                f"value MSE {res.value_mse:.4f}, outcome sign accuracy "
+                f"{100 * res.value_accuracy:.2f}% on {where}"
+            )
+    return 0
