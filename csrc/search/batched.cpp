@@ -104,7 +104,7 @@ BatchedSearch::BatchedSearch(const SearchConfig& config, int size, float komi, i
   if (config.batch_size < 1) throw std::invalid_argument("batch_size must be at least 1");
   if (config.leaves_per_game < 1) throw std::invalid_argument("leaves_per_game must be at least 1");
   if (config.visits < 1) throw std::invalid_argument("visits must be at least 1");
-  if (!config.use_value && !config.use_rollouts)
+  if (config.visits > 1 && !config.use_value && !config.use_rollouts)
     throw std::invalid_argument("a search needs a value: turn on the value network, rollouts, or both");
   if (config.lambda < 0.0f || config.lambda > 1.0f) throw std::invalid_argument("lambda must be in [0, 1]");
   if (config.c_puct <= 0.0f) throw std::invalid_argument("c_puct must be positive");
