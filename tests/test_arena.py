@@ -336,3 +336,7 @@ def test_results_file_drops_a_torn_line(tmp_path: Path) -> None:
     assert path.read_text().endswith('{"index": 1')  # reading alone changes nothing
     ResultsFile(path)
     assert path.read_text().count("\n") == 1 and path.read_text().endswith("\n")
+    with open(path, "a") as f:  # damage before the last line is refused, never silently dropped
+        f.write("not json\n" + json.dumps(_result(1, "b", "a", "W").to_json()) + "\n")
+    with pytest.raises(ConfigError, match="line 2 of .* is not a game result"):
+        ResultsFile(path)

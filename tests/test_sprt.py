@@ -59,3 +59,12 @@ def test_draw_heavy_stream_of_equal_players_accepts_h0() -> None:
     rng = np.random.default_rng(9)
     scores = [0.5 if u < 0.6 else (1.0 if v < 0.5 else 0.0) for u, v in rng.random((4000, 2))]
     assert sprt_stream(scores, SprtParams(0, 50)).decision == "accept H0"
+
+
+def test_a_decision_stands_when_games_in_play_finish_after_it() -> None:
+    params = SprtParams(0, 150)
+    scores = [1.0] * 9 + [0.0] * 3  # H1 at the ninth win; the losses came from games still in play
+    result = sprt_stream(scores, params)
+    assert result.decision == "accept H1"
+    assert (result.wins, result.losses) == (9, 0)
+    assert sprt(9, 0, 3, params).decision == "continue"  # what re-testing all games would say

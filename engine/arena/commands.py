@@ -22,7 +22,7 @@ from engine.arena.elo import EloError, fit_elo
 from engine.arena.match import GameResult
 from engine.arena.players import ConfigError, PlayerSpec, parse_inline_player
 from engine.arena.report import write_report
-from engine.arena.sprt import SprtParams, sprt
+from engine.arena.sprt import SprtParams, SprtResult, sprt_stream
 from engine.arena.tournament import RESULTS, TournamentRun, run_tournament
 from engine.cli import UserError
 
@@ -152,9 +152,10 @@ def _run(config: TournamentConfig, args: argparse.Namespace, keep_going: Any = N
         raise
 
 
-def _sprt_of(results: list[GameResult] | tuple[GameResult, ...], player: str, params: SprtParams) -> Any:
-    scores = [r.score_for(player) for r in results]
-    return sprt(scores.count(1.0), scores.count(0.5), scores.count(0.0), params)
+def _sprt_of(finished: list[GameResult] | tuple[GameResult, ...], player: str, params: SprtParams) -> SprtResult:
+    """The test over games in the order they finished, stopped at its first decision: games
+    still in play when it decided finish and are recorded, but do not change the decision."""
+    return sprt_stream([r.score_for(player) for r in finished], params)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -162,8 +163,8 @@ def cmd_match(args: argparse.Namespace) -> int:
     a, b = config.names
     params = config.sprt
 
-    def keep_going(results: list[GameResult]) -> bool:
-        return params is None or _sprt_of(results, a, params).decision == "continue"
+    def keep_going(finished: list[GameResult]) -> bool:
+        return params is None or _sprt_of(finished, a, params).decision == "continue"
 
     run = _run(config, args, keep_going)
     scores = [r.score_for(a) for r in run.results]
@@ -179,7 +180,11 @@ def cmd_match(args: argparse.Namespace) -> int:
             line += f"; no Elo difference: {exc}"
     print(line)
     if params is not None:
-        print(_sprt_of(run.results, a, params))
+        test = _sprt_of(run.finish_order, a, params)
+        decided_after = test.wins + test.draws + test.losses
+        extra = len(run.results) - decided_after
+        note = f" ({extra} more games were in play when it decided)" if test.decision != "continue" and extra else ""
+        print(f"{test}{note}")
     report = write_report(config, run.results, args.out, run.players, run.scheduled)
     print(f"{run.played} games played now; results {args.out / RESULTS}, SGF {args.out / 'sgf'}, report {report}")
     return 0

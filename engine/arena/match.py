@@ -152,9 +152,12 @@ def _start(spec: PlayerSpec, colour: int, game: GameSpec, rules: MatchRules) -> 
         client = GtpClient(spec.argv(game.seed), timeout=rules.move_timeout)
     except OSError as exc:
         raise _Lost(colour, "crash", f"{spec.name} could not start: {exc}") from None
-    _command(client, spec, colour, f"boardsize {rules.size}", rules.move_timeout)
-    _command(client, spec, colour, "clear_board", rules.move_timeout)
-    _command(client, spec, colour, f"komi {rules.komi:g}", rules.move_timeout)
+    try:
+        for line in (f"boardsize {rules.size}", "clear_board", f"komi {rules.komi:g}"):
+            _command(client, spec, colour, line, rules.move_timeout)
+    except _Lost:
+        client.close()
+        raise
     return client
 
 
@@ -223,7 +226,7 @@ def play_game(game: GameSpec, black: PlayerSpec, white: PlayerSpec, rules: Match
             try:
                 referee_score = gnugo_referee_score(board.moves(), rules)
                 agrees = _sign(referee_score) == _sign(engine_score)
-            except (GtpError, GtpEngineDied, ValueError) as exc:
+            except (OSError, GtpError, GtpEngineDied, ValueError) as exc:
                 detail = f"GnuGo referee failed: {exc}"
         winner = None if engine_score == 0 else "B" if engine_score > 0 else "W"
         result = _score_text(engine_score)

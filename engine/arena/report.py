@@ -58,10 +58,10 @@ def win_matrix(results: Sequence[GameResult], names: Sequence[str]) -> WinMatrix
 
 
 def fit_results(config: TournamentConfig, results: Sequence[GameResult]) -> EloFit:
-    """Elo of every player in `results`, anchored as the config says. Raises EloError."""
+    """Elo of every player with games in `results`, anchored as the config says. Raises EloError."""
     anchor = config.resolved_anchor()
     games = [(r.black, r.white, r.score_for(r.black)) for r in results]
-    return fit_elo(games, anchor.player, anchor.elo, players=config.names)
+    return fit_elo(games, anchor.player, anchor.elo)
 
 
 def _run(argv: Sequence[str]) -> str:
@@ -142,7 +142,9 @@ def _plot_winrate(m: WinMatrix, path: Path) -> None:
     for i in range(n):
         for j in range(n):
             if i != j and m.games[i, j]:
-                ax.text(j, i, f"{rates[i, j]:.0%}\n{m.games[i, j]}", ha="center", va="center", fontsize=8)
+                colour = "white" if abs(rates[i, j] - 0.5) > 0.3 else "black"
+                ax.text(j, i, f"{rates[i, j]:.0%}\n{m.games[i, j]}", ha="center", va="center", fontsize=8,
+                        color=colour)
     ax.set_xticks(range(n), m.names, rotation=45, ha="right")
     ax.set_yticks(range(n), m.names)
     ax.set_xlabel("opponent")
@@ -169,7 +171,9 @@ def _plot_ablation(rows: list[tuple[str, float, float, float, float | None]], pa
     ax.set_xticks(x, [r[0] for r in rows], rotation=30, ha="right")
     ax.set_ylabel("Elo")
     ax.set_title("Search and feature ablations")
-    ax.legend()
+    top = np.nanmax(np.concatenate([err[1] + ours, np.array(paper, dtype=float)]))
+    ax.set_ylim(top=max(top, 1.0) * 1.3)  # room for the legend
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -225,6 +229,9 @@ def write_report(
             interval = "anchor" if r.name == fit.anchor else _fmt_interval(r.low, r.high)
             score = f"{r.score:.1%}" if r.games else "-"
             lines.append(f"| {k} | {r.name} | {r.elo:.0f} | {interval} | {r.games} | {score} |")
+        unrated = [n for n in config.names if n not in fit.names]
+        if unrated:
+            lines += ["", f"No finished games yet, so not rated: {', '.join(unrated)}."]
         lines += ["", "![Elo](elo.png)", ""]
         _plot_elo(fit, out / "elo.png", f"{config.name}: Elo")
 

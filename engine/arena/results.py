@@ -1,8 +1,9 @@
 """The results file of a tournament: one JSON line per finished game, appended, flushed and
 fsync'd as each game ends, so a stopped or crashed tournament loses at most the games in play.
 
-A line cut short by a crash is dropped when the file is opened again (the file is rewritten
-without it under a temporary name, then renamed).
+A last line cut short by a crash is dropped when the file is opened again (the file is
+rewritten without it under a temporary name, then renamed); an unreadable line anywhere else
+is refused rather than silently dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 
 from engine.arena.match import GameResult
+from engine.arena.players import ConfigError
 
 
 def _parse(line: str) -> GameResult | None:
@@ -33,19 +35,18 @@ class ResultsFile:
 
     def _load(self, repair: bool) -> None:
         text = self.path.read_text()
-        good: list[str] = []
-        for line in text.splitlines():
-            if not line.strip():
-                continue
+        lines = [line for line in text.splitlines() if line.strip()]
+        for number, line in enumerate(lines, 1):
             result = _parse(line)
-            if result is None:
-                self.dropped += 1
-                continue
-            good.append(line)
-            self.results[result.index] = result
+            if result is not None:
+                self.results[result.index] = result
+            elif number == len(lines):
+                self.dropped = 1  # the line a crash cut short
+            else:
+                raise ConfigError(f"line {number} of {self.path} is not a game result; use another --out folder")
         if repair and (self.dropped or (text and not text.endswith("\n"))):
             tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text("".join(line + "\n" for line in good))
+            tmp.write_text("".join(line + "\n" for line in lines[: len(lines) - self.dropped]))
             os.replace(tmp, self.path)
 
     def append(self, result: GameResult) -> None:
@@ -57,7 +58,12 @@ class ResultsFile:
         self.results[result.index] = result
 
     def ordered(self) -> list[GameResult]:
+        """By game index."""
         return [self.results[i] for i in sorted(self.results)]
+
+    def in_order_finished(self) -> list[GameResult]:
+        """In the order the games finished (the file's order), as sequential tests need."""
+        return list(self.results.values())
 
 
 def read_results(path: Path) -> list[GameResult]:

@@ -41,6 +41,7 @@ class TournamentRun:
     config: TournamentConfig
     out: Path
     results: tuple[GameResult, ...]  # every finished game in the folder, index order
+    finish_order: tuple[GameResult, ...]  # the same games in the order they finished
     played: int  # games finished by this run
     scheduled: int
     players: tuple[PlayerInfo, ...]
@@ -122,7 +123,8 @@ def run_tournament(
 ) -> TournamentRun:
     """Plays the games of `config` missing from `out`; returns every finished game.
 
-    `keep_going(results)` is asked after each finished game; False starts no further games
+    `keep_going(results)` is asked after each finished game, with every finished game in the
+    order they finished; False starts no further games
     (those in play still finish and are recorded), as SPRT gating needs. `stop` abandons
     the games in play."""
     infos = probe_players(config)
@@ -136,7 +138,7 @@ def run_tournament(
     workers = max(1, min(config.workers, len(pending)))
     done_before = sum(1 for g in schedule if g.index in store.results)
     played = 0
-    draining = keep_going is not None and not keep_going(store.ordered())
+    draining = keep_going is not None and not keep_going(store.in_order_finished())
     bar = tqdm(total=len(schedule), initial=done_before, unit="game", disable=not progress,
                desc=config.name, dynamic_ncols=True)
     bar.set_postfix_str(running_score(store.ordered(), config.names))
@@ -163,7 +165,7 @@ def run_tournament(
                     played += 1
                     bar.set_postfix_str(running_score(store.ordered(), config.names), refresh=False)
                     bar.update(1)
-                    if keep_going is not None and not keep_going(store.ordered()):
+                    if keep_going is not None and not keep_going(store.in_order_finished()):
                         draining = True
                 fill()
         except BaseException:
@@ -171,4 +173,5 @@ def run_tournament(
             raise
         finally:
             bar.close()
-    return TournamentRun(config, out, tuple(store.ordered()), played, len(schedule), infos)
+    return TournamentRun(config, out, tuple(store.ordered()), tuple(store.in_order_finished()), played,
+                         len(schedule), infos)
