@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from engine.gtp import GtpConfig, GtpEngine, clean_line
 from engine.players import UctPlayer, UctSettings
@@ -45,7 +49,8 @@ def check_answer(line: str, answer: str | None) -> None:
     assert answer.endswith("\n\n") and "\n\n" not in answer[:-2], (line, answer)
 
 
-def test_ten_thousand_random_lines_in_process() -> None:
+def test_ten_thousand_random_lines_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # `printsgf <name>` writes files: keep them out of the tree
     rng = random.Random(2026)
     engine = GtpEngine(UctPlayer(UctSettings(resign_below=0.0)), GtpConfig(size=9, visits=16), out=io.StringIO())
     lines = [random_line(rng) for _ in range(10_000)]
@@ -62,7 +67,7 @@ def test_ten_thousand_random_lines_in_process() -> None:
     assert engine.handle("genmove b").startswith("= ")
 
 
-def test_subprocess_survives_garbage() -> None:
+def test_subprocess_survives_garbage(tmp_path: Path) -> None:
     rng = random.Random(7)
     payload = bytearray()
     for _ in range(400):
@@ -72,9 +77,10 @@ def test_subprocess_survives_garbage() -> None:
         payload += line.encode("utf-8", errors="replace") + b"\n"
     payload += bytes(range(256)) + b"\n" + b"\xff\xfe garbage \xc3\x28\n" + b"x" * 100_000 + b"\n"
     payload += b"999 name\n"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--visits", "16", "--no-records"],
-        input=bytes(payload), capture_output=True, timeout=300,
+        [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--visits", "16", "--no-records"], env=env,
+        input=bytes(payload), capture_output=True, timeout=300, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout.decode("utf-8", errors="replace")
