@@ -193,18 +193,20 @@ def test_ctrl_c_stops_the_command_and_rerun_resumes(tmp_path: Path) -> None:
     cfg.write_text(yaml.safe_dump(gnugo_config(size=7, games=12, parallel=1)))
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "engine.cli", "arena", "--config", str(cfg), "--out", str(out), "--no-progress"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its own process group, signalled as a whole, as a terminal's Ctrl-C does (GnuGo gets it too).
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (
         (out / RESULTS).exists() and (out / RESULTS).read_text().count("\n") >= 1
     ):
         time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "run the same command again to resume" in err
     finished = read_results(out / RESULTS)
     assert 1 <= len(finished) < 12
+    assert all(r.reason in ("score", "resign") for r in finished), finished  # no engine "crashed"
     rerun = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=os.environ)
     assert rerun.returncode == 0, rerun.stderr
     assert f"12 of 12 games finished ({12 - len(finished)} now)" in rerun.stdout

@@ -183,7 +183,9 @@ def cmd_match(args: argparse.Namespace) -> int:
         test = _sprt_of(run.finish_order, a, params)
         decided_after = test.wins + test.draws + test.losses
         extra = len(run.results) - decided_after
-        note = f" ({extra} more games were in play when it decided)" if test.decision != "continue" and extra else ""
+        note = ""
+        if test.decision != "continue" and extra:
+            note = f" ({extra} more game{'s were' if extra > 1 else ' was'} in play when it decided)"
         print(f"{test}{note}")
     report = write_report(config, run.results, args.out, run.players, run.scheduled)
     print(f"{run.played} games played now; results {args.out / RESULTS}, SGF {args.out / 'sgf'}, report {report}")

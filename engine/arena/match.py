@@ -29,6 +29,7 @@ from engine.coords import format_vertex, parse_vertex
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, find_gnugo, gnugo_command
 
 Reason = Literal["score", "move-limit", "resign", "illegal", "timeout", "crash", "protocol"]
+STOP_GRACE_SECONDS = 0.5
 # SGF RE suffix for a game that ended without a score.
 _RE_SUFFIX = {"resign": "R", "timeout": "T", "illegal": "F", "crash": "F", "protocol": "F"}
 
@@ -213,6 +214,10 @@ def play_game(game: GameSpec, black: PlayerSpec, white: PlayerSpec, rules: Match
                          f"play {_colour_letter(colour)} {format_vertex(move, rules.size)}",
                          rules.move_timeout)
         except _Lost as lost:
+            # Ctrl-C in a terminal reaches the engines too: a crash as the tournament stops is
+            # the stop, not a loss (the grace period lets the main thread see the signal).
+            if lost.reason == "crash" and stop is not None and stop.wait(STOP_GRACE_SECONDS):
+                return None
             loser, reason, detail = lost.colour, lost.reason, lost.detail
     finally:
         for client in clients.values():
