@@ -161,14 +161,19 @@ def load_net_player(
     policy_net = load_net(policy_weights) if policy_weights else None
     if value_weights and policy_weights and Path(value_weights) == Path(policy_weights):
         value_net = policy_net
+    elif value_weights:
+        value_net = load_net(value_weights)
     else:
-        value_net = load_net(value_weights) if value_weights else None
+        # A shared-trunk policy+value net serves as both.
+        value_net = policy_net if policy_net is not None and policy_net.config.has_value else None
     if policy_net is None and value_net is None:
         if settings.needs_network:
             raise ValueError("these search settings need a network: give --weights (and/or --value-weights)")
         return NetPlayer(settings, None)
     evaluator = TorchEvaluator(policy_net, value_net, device=device)
     settings = dataclasses.replace(settings, features=evaluator.feature_set)
+    if policy_net is not None and not policy_net.config.has_policy:
+        value_net, policy_net = policy_net, None  # a value net given alone
     if policy_net is None and settings.policy == "net":
         raise ValueError("policy 'net' needs policy weights; use policy 'uniform' or 'heuristic' without them")
     if value_net is None and settings.use_value:

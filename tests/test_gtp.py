@@ -260,3 +260,37 @@ def test_bad_flags_give_one_line_and_exit_2() -> None:
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "gtp", "--weights", "/nonexistent.safetensors"],
                           capture_output=True, timeout=60, input=b"")
     assert proc.returncode == 2 and b"Traceback" not in proc.stderr and b"nonexistent" in proc.stderr
+
+
+def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
+    from engine.nets import NetConfig, build_net
+    from engine.weights import save_weights
+
+    net = build_net(NetConfig(architecture="policy_value", board_size=7, feature_set="alphago_value", blocks=1,
+                              channels=8))
+    weights = tmp_path / "pv.safetensors"
+    save_weights(weights, net)
+    config = tmp_path / "search.yaml"
+    config.write_text("visits: 32\npolicy: net\nuse_value: true\nuse_rollouts: true\nlambda: 0.5\n")
+    cmds = "boardsize 7\n1 genmove b\n2 lz-analyze w 5\nname\nboardsize 9\nquit\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "gtp", "--size", "7", "--weights", str(weights), "--config", str(config),
+         "--no-records"], input=cmds.encode(), capture_output=True, timeout=120,
+    )
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert "=1 " in out and "=2\n" in out and "= tengen" in out
+    assert "? unacceptable size" in out  # the net plays 7x7 only
+    # Rollouts-only ablation: no network at all.
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--config", "configs/search/r.yaml", "--visits",
+         "64", "--no-records"], input=b"genmove b\nquit\n", capture_output=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 0 and proc.stdout.decode().startswith("= "), proc.stderr.decode()[-2000:]
+    # The policy-only ablation needs weights: one clear line, exit 2.
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "gtp", "--config", "configs/search/p.yaml"], input=b"",
+        capture_output=True, timeout=60, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 2 and b"need a network" in proc.stderr and b"Traceback" not in proc.stderr
