@@ -86,13 +86,31 @@ def test_short_match_against_gnugo_level_1(tmp_path: Path) -> None:
     assert [p["gtp_name"] for p in players] == ["GNU Go", "GNU Go"]
 
 
-def test_same_config_and_seed_replay_the_same_games(tmp_path: Path) -> None:
-    config = config_from_dict(gnugo_config(size=7, games=2, parallel=2))
+def test_tengen_against_gnugo_replays_the_same_games_from_the_same_seed(tmp_path: Path) -> None:
+    data = gnugo_config(size=5, games=2, parallel=2)
+    data["players"] = [{"name": "tengen-uct", "kind": "tengen", "args": {"visits": 32, "threads": 1}},
+                       {"name": "gnugo-1", "kind": "gnugo", "level": 1}]
+    config = config_from_dict(data)
     first = run_tournament(config, tmp_path / "one", progress=False)
     second = run_tournament(config, tmp_path / "two", progress=False)
+    assert first.played == second.played == 2
     for a, b in zip(first.results, second.results, strict=True):
+        assert a.reason in ("score", "resign"), a
         assert sgf_moves(tmp_path / "one" / a.sgf) == sgf_moves(tmp_path / "two" / b.sgf)
         assert (a.result, a.seed) == (b.result, b.seed)
+    argv = json.loads((tmp_path / "one" / "players.json").read_text())[0]["argv"]
+    assert argv[1:4] == ["-m", "engine.cli", "gtp"]
+    assert {"--size", "--seed", "--no-records"} <= set(argv)  # the arena writes the SGF itself
+
+
+def test_score_by_gnugo_lets_the_referee_decide(tmp_path: Path) -> None:
+    run = run_tournament(config_from_dict(gnugo_config(size=7, games=2, score_by="gnugo")), tmp_path,
+                         progress=False)
+    for r in run.results:
+        if r.reason == "score":
+            assert r.referee_score is not None
+            assert r.result == ("0" if r.referee_score == 0 else
+                                f"{'B' if r.referee_score > 0 else 'W'}+{abs(r.referee_score):g}")
 
 
 FAKE_ENGINE = textwrap.dedent("""\
@@ -282,6 +300,7 @@ def test_match_command_with_inline_players_and_sprt(tmp_path: Path, capsys: pyte
         ({"players": [{"name": "g", "kind": "go"}, {"name": "h", "kind": "gnugo"}]}, "kind 'go'"),
         ({"anchor": {"player": "nobody"}}, "anchor player 'nobody' is not among"),
         ({"ablation": {"policy_only": "nobody"}}, "ablation row policy_only names 'nobody'"),
+        ({"score_by": "gnugo", "referee": "none"}, "score_by: gnugo needs the GnuGo referee"),
     ],
 )
 def test_bad_configs_get_one_sentence_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -303,18 +322,23 @@ def test_missing_config_and_unknown_players_exit_2(tmp_path: Path, capsys: pytes
     assert code == 2 and "both players are named 'gnugo-1'" in err
 
 
-def test_ablation_suite_names_the_missing_capability(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ablation_suite_names_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(ABLATION)
     assert {row for row, _ in config.ablation} == set(ABLATION_ROWS)
+    for p in config.players:  # every search config the suite names is in the repository
+        if isinstance(p, TengenPlayer):
+            assert (REPO / dict(p.args)["config"]).is_file(), p
+    monkeypatch.chdir(tmp_path)  # no trained networks here, whatever the checkout holds
     code, _, err = run_cli(["ablate", "--config", str(ABLATION), "--out", str(tmp_path / "a")], capsys)
-    assert code == 2 and "needs `tengen gtp" in err
-    assert not (tmp_path / "a" / RESULTS).exists()  # nothing fake was played
-    # With a GTP player that has search flags but no networks, the message names the flag.
+    assert code == 2, err
+    assert "player 'policy-only' needs its weights file runs/sl9/weights.safetensors, which does not exist" in err
+    assert not (tmp_path / "a" / RESULTS).exists()  # nothing was played in its place
+    # A build whose `tengen gtp` lacks a flag a player needs: the message names the flag.
     monkeypatch.setattr(players_module, "tengen_gtp_options",
                         lambda: frozenset({"--visits", "--threads", "--seconds", "--seed"}))
     code, _, err = run_cli(["ablate", "--config", str(ABLATION), "--out", str(tmp_path / "a")], capsys)
-    assert code == 2 and "`tengen gtp --policy-weights` (a policy network" in err, err
+    assert code == 2 and "`tengen gtp --weights` (a policy (or policy+value) network)" in err, err
 
 
 def test_player_specs_and_flags() -> None:
@@ -322,8 +346,8 @@ def test_player_specs_and_flags() -> None:
     assert isinstance(p, TengenPlayer)
     assert p.flags() == ["--visits", "200", "--no-rollouts", "--lambda", "0.5"]
     assert parse_inline_player("gnugo:3").to_dict() == {"name": "gnugo-3", "kind": "gnugo", "level": 3}
-    g = parse_inline_player("{name: pachi, kind: gtp, command: 'pachi -s {seed}'}")
-    assert g.argv(42) == ["pachi", "-s", "42"]
+    g = parse_inline_player("{name: pachi, kind: gtp, command: 'pachi -s {seed} --size {size}'}")
+    assert g.argv(42, 9) == ["pachi", "-s", "42", "--size", "9"]
     with pytest.raises(ConfigError):
         parse_inline_player("chess:1")
 

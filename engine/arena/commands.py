@@ -24,7 +24,7 @@ from engine.arena.players import ConfigError, PlayerSpec, parse_inline_player
 from engine.arena.report import write_report
 from engine.arena.sprt import SprtParams, SprtResult, sprt_stream
 from engine.arena.tournament import RESULTS, TournamentRun, run_tournament
-from engine.cli import UserError
+from engine.errors import UserError
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -50,10 +50,11 @@ ABLATION_ROWS: Mapping[str, tuple[str, float | None, str]] = {
 
 Pairing = Literal["round-robin", "gauntlet"]
 Referee = Literal["auto", "gnugo", "none"]
+ScoreBy = Literal["engine", "gnugo"]
 
 TOP_KEYS = (
     "name", "board_size", "komi", "seed", "games", "pairing", "gauntlet", "parallel",
-    "move_timeout", "max_moves", "referee", "score_playouts", "anchor", "players", "ablation", "sprt",
+    "move_timeout", "max_moves", "referee", "score_by", "score_playouts", "anchor", "players", "ablation", "sprt",
 )
 
 
@@ -66,6 +67,7 @@ class MatchRules:
     max_moves: int = 0  # 0: three times the number of points
     move_timeout: float = 120.0  # seconds per genmove before the mover loses on time
     referee: Referee = "auto"  # GnuGo checks the engine's score: auto = when installed
+    score_by: ScoreBy = "engine"  # whose score decides a game that ends by two passes
     score_playouts: int = 400  # playouts of the engine's dead-stone estimate
 
     @property
@@ -171,6 +173,7 @@ class TournamentConfig:
             "move_timeout": self.rules.move_timeout,
             "max_moves": self.rules.max_moves,
             "referee": self.rules.referee,
+            "score_by": self.rules.score_by,
             "score_playouts": self.rules.score_playouts,
             "players": [p.to_dict() for p in self.players],
         }
@@ -234,12 +237,18 @@ def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
     referee = data.get("referee", "auto")
     if referee not in ("auto", "gnugo", "none"):
         raise ConfigError(f"referee must be auto, gnugo or none, got {referee!r}")
+    score_by = data.get("score_by", "engine")
+    if score_by not in ("engine", "gnugo"):
+        raise ConfigError(f"score_by must be engine or gnugo, got {score_by!r}")
+    if score_by == "gnugo" and referee == "none":
+        raise ConfigError("score_by: gnugo needs the GnuGo referee; set referee to auto or gnugo")
     rules = MatchRules(
         size=_number(data, "board_size", 9, _core.MIN_SIZE, _core.MAX_SIZE, True),
         komi=_number(data, "komi", 7.5, -150, 150, False),
         max_moves=_number(data, "max_moves", 0, 0, 100_000, True),
         move_timeout=_number(data, "move_timeout", 120.0, 0.1, 86_400, False),
         referee=referee,
+        score_by=score_by,
         score_playouts=_number(data, "score_playouts", 400, 1, 100_000, True),
     )
     if rules.komi * 2 != int(rules.komi * 2):

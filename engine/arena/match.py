@@ -7,7 +7,9 @@ with an illegal or unreadable move (`illegal`), does not answer within the move 
 refuses a legal move of its opponent (`protocol`). Two passes end the game; it is scored by
 the engine's rules (`Game.final_score`, area scoring with a Monte-Carlo dead-stone estimate)
 and, when GnuGo is available, also by GnuGo's `final_score` after replaying the moves; both
-scores are kept and a disagreement on the winner is flagged. The engine's score decides.
+scores are kept and a disagreement on the winner is flagged. The engine's score decides
+unless the config says `score_by: gnugo` (for while the engine's dead-stone estimate is
+weaker than GnuGo's; the report lists every disagreement).
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ class _Lost(Exception):
 
 def _start(spec: PlayerSpec, colour: int, game: GameSpec, rules: MatchRules) -> GtpClient:
     try:
-        client = GtpClient(spec.argv(game.seed), timeout=rules.move_timeout)
+        client = GtpClient(spec.argv(game.seed, rules.size), timeout=rules.move_timeout)
     except OSError as exc:
         raise _Lost(colour, "crash", f"{spec.name} could not start: {exc}") from None
     try:
@@ -233,8 +235,14 @@ def play_game(game: GameSpec, black: PlayerSpec, white: PlayerSpec, rules: Match
                 agrees = _sign(referee_score) == _sign(engine_score)
             except (OSError, GtpError, GtpEngineDied, ValueError) as exc:
                 detail = f"GnuGo referee failed: {exc}"
-        winner = None if engine_score == 0 else "B" if engine_score > 0 else "W"
-        result = _score_text(engine_score)
+        decisive = engine_score
+        if rules.score_by == "gnugo":
+            if referee_score is not None:
+                decisive = referee_score
+            else:
+                detail += "; scored by the engine instead"
+        winner = None if decisive == 0 else "B" if decisive > 0 else "W"
+        result = _score_text(decisive)
     else:
         winner = "W" if loser == _core.BLACK else "B"
         result = f"{winner}+{_RE_SUFFIX[reason]}"

@@ -3,13 +3,16 @@
 Three kinds, each run as a GTP subprocess (one per game, so games run in parallel and a crash
 ends only its own game):
 
-- `{name, kind: gtp, command: "..."}`: any engine a user has; `{seed}` in the command is
-  replaced by the game's seed.
+- `{name, kind: gtp, command: "..."}`: any engine a user has; `{seed}` and `{size}` in the
+  command are replaced by the game's seed and board size.
 - `{name, kind: gnugo, level: N}`: GnuGo 3.8 with Chinese (area) rules and `--seed`.
 - `{name, kind: tengen, args: {...}}`: `python -m engine.cli gtp` with one `--flag value` per
-  entry of `args` (`visits: 200` -> `--visits 200`, `rollouts: false` -> `--no-rollouts`).
-  Flags are checked against the options `tengen gtp` really offers, so a player that needs
-  a capability this build lacks (networks, search ablations) fails with a sentence naming it.
+  entry of `args` (`visits: 200` -> `--visits 200`, `value_weights: v.safetensors` ->
+  `--value-weights v.safetensors`, `foo: true` -> `--foo`, `foo: false` -> `--no-foo`). The
+  arena adds `--size`, `--seed` and `--no-records` (it writes its own SGF) unless `args` sets
+  them. Flags are checked against the options `tengen gtp` really offers and files named by
+  `weights`, `value_weights` and `config` must exist, so a player that needs something this
+  build or checkout lacks (a network not trained yet) fails with a sentence naming it.
 """
 
 from __future__ import annotations
@@ -31,18 +34,16 @@ from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, find_gnugo, gn
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 MAX_GNUGO_LEVEL = 20
 
-# Flags of `tengen gtp` the ablation suites use, with what each provides (for the error message
-# when this build's `tengen gtp` lacks one). They map onto engine.search.SearchSettings and the
-# networks of engine.nets; the GTP player over the batched search is what exposes them.
-PENDING_CAPABILITIES: Mapping[str, str] = {
-    "--policy-weights": "a policy network for priors or for play without search",
-    "--value-weights": "a value network for leaf evaluation",
-    "--policy": "a choice of priors (net, uniform, heuristic)",
-    "--rollouts": "rollout evaluation of leaves",
-    "--no-rollouts": "switching rollout evaluation off",
-    "--lambda": "mixing the value network and rollouts by lambda",
+# Flags of `tengen gtp` the ablation suites rely on, with what each provides (for the message
+# when a build's `tengen gtp` lacks one).
+CAPABILITIES: Mapping[str, str] = {
+    "--weights": "a policy (or policy+value) network",
+    "--value-weights": "a separate value network",
+    "--config": "search settings: priors, value net, rollouts, lambda",
     "--seed": "seeded, reproducible search",
 }
+# Args naming files that must exist before a game starts.
+FILE_ARGS = ("weights", "value_weights", "config")
 
 
 class ConfigError(ValueError):
@@ -72,8 +73,8 @@ class GtpPlayer:
     command: tuple[str, ...]
     kind: ClassVar[str] = "gtp"
 
-    def argv(self, seed: int) -> list[str]:
-        return [part.replace("{seed}", str(seed)) for part in self.command]
+    def argv(self, seed: int, size: int) -> list[str]:
+        return [part.replace("{seed}", str(seed)).replace("{size}", str(size)) for part in self.command]
 
     def problem(self) -> str | None:
         exe = self.command[0]
@@ -93,7 +94,7 @@ class GnuGoPlayer:
     level: int
     kind: ClassVar[str] = "gnugo"
 
-    def argv(self, seed: int) -> list[str]:
+    def argv(self, seed: int, size: int) -> list[str]:
         return gnugo_command(self.level, extra=("--seed", str(seed)))
 
     def problem(self) -> str | None:
@@ -127,11 +128,16 @@ class TengenPlayer:
                 out += [flag, str(value)]
         return out
 
-    def argv(self, seed: int) -> list[str]:
+    def argv(self, seed: int, size: int) -> list[str]:
         argv = [sys.executable, "-m", "engine.cli", "gtp", *self.flags()]
-        options = tengen_gtp_options()
-        if options is not None and "--seed" in options and "seed" not in dict(self.args):
+        options = tengen_gtp_options() or frozenset()
+        given = dict(self.args)
+        if "--size" in options and "size" not in given:
+            argv += ["--size", str(size)]  # networks refuse a size they were not trained for
+        if "--seed" in options and "seed" not in given:
             argv += ["--seed", str(seed)]
+        if "--no-records" in options and not {"sgf_dir", "no_records"} & given.keys():
+            argv.append("--no-records")
         return argv
 
     def problem(self) -> str | None:
@@ -144,15 +150,16 @@ class TengenPlayer:
         for flag in self.flags():
             if not flag.startswith("--") or flag in options:
                 continue
-            if flag in PENDING_CAPABILITIES:
+            if flag in CAPABILITIES:
                 return (
-                    f"player {self.name!r} needs `tengen gtp {flag}` ({PENDING_CAPABILITIES[flag]}), "
-                    "which this build's GTP player does not offer yet"
+                    f"player {self.name!r} needs `tengen gtp {flag}` ({CAPABILITIES[flag]}), "
+                    "which this build's GTP player does not offer"
                 )
             return f"player {self.name!r} passes {flag}, which `tengen gtp` does not accept"
         for key, value in self.args:
-            if key.endswith("weights") and isinstance(value, str) and not Path(value).is_file():
-                return f"player {self.name!r}: weights file {value} does not exist"
+            if key in FILE_ARGS and not Path(str(value)).is_file():
+                hint = "; train it first (the suite's config says how)" if key.endswith("weights") else ""
+                return f"player {self.name!r} needs its {key} file {value}, which does not exist{hint}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -279,7 +286,7 @@ def probe_player(spec: PlayerSpec, size: int, timeout: float = 60.0) -> PlayerIn
     problem = spec.problem()
     if problem:
         raise ConfigError(problem)
-    argv = spec.argv(0)
+    argv = spec.argv(0, size)
     try:
         with GtpClient(argv, timeout=timeout) as client:
             ok, name = client.send_raw("name")

@@ -196,13 +196,17 @@ def write_report(
         (out / chart).unlink(missing_ok=True)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rules = config.rules
+    scorer = (
+        "GnuGo's score decides, the engine's is checked against it" if rules.score_by == "gnugo"
+        else "the engine's score decides, GnuGo's is checked against it when installed"
+    )
     lines = [
         f"# Tournament report: {config.name}",
         "",
         f"Generated {now}. {len(results)} games finished"
         + (f" of {scheduled} scheduled" if scheduled is not None else "")
-        + f"; {rules.size}x{rules.size}, komi {rules.komi:g}, area scoring with positional superko; "
-        f"{config.pairing}, {config.games} games per pair, seed {config.seed}.",
+        + f"; {rules.size}x{rules.size}, komi {rules.komi:g}, area scoring with positional superko "
+        f"({scorer}); {config.pairing}, {config.games} games per pair, seed {config.seed}.",
         "",
         "## Elo ratings",
         "",

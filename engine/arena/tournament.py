@@ -108,8 +108,10 @@ def running_score(results: list[GameResult] | tuple[GameResult, ...], names: tup
 
 def probe_players(config: TournamentConfig) -> tuple[PlayerInfo, ...]:
     """Starts each player once (name, version, board size); ConfigError when one cannot play."""
-    if config.rules.referee == "gnugo" and find_gnugo() is None:
-        raise ConfigError("referee: gnugo needs GnuGo, which is not installed (apt-get install gnugo)")
+    needs_gnugo = config.rules.referee == "gnugo" or config.rules.score_by == "gnugo"
+    if needs_gnugo and find_gnugo() is None:
+        raise ConfigError("the GnuGo referee is required by this config but GnuGo is not installed "
+                          "(apt-get install gnugo)")
     return tuple(probe_player(p, config.rules.size) for p in config.players)
 
 
