@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
     m.add_argument("--seed", type=int, help="tournament seed")
     m.add_argument("--move-timeout", type=float, help="seconds per move before losing on time")
     m.add_argument("--referee", choices=("auto", "gnugo", "none"), help="GnuGo score check")
+    m.add_argument("--score-by", choices=("engine", "gnugo"), help="whose score decides a game ended by passes")
     m.add_argument("--sprt", metavar="ELO0,ELO1[,ALPHA,BETA]",
                    help="stop as soon as SPRT decides whether A (or black) is elo1 rather than elo0 stronger")
     _common(m)
@@ -135,7 +136,8 @@ def _match_config(args: argparse.Namespace) -> TournamentConfig:
             data["sprt"] = _parse_sprt(args.sprt)
         config = config_from_dict(data, str(args.config) if args.config else None)
         return with_overrides(config, size=args.size, komi=args.komi, seed=args.seed, games=args.games,
-                              parallel=args.parallel, move_timeout=args.move_timeout, referee=args.referee)
+                              parallel=args.parallel, move_timeout=args.move_timeout, referee=args.referee,
+                              score_by=args.score_by)
     except ConfigError as exc:
         raise UserError(str(exc)) from None
 
