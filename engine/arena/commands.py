@@ -22,6 +22,7 @@ from engine.arena.elo import EloError, fit_elo
 from engine.arena.match import GameResult
 from engine.arena.players import ConfigError, PlayerSpec, parse_inline_player
 from engine.arena.report import write_report
+from engine.arena.results import read_results
 from engine.arena.sprt import SprtParams, SprtResult, sprt_stream
 from engine.arena.tournament import RESULTS, TournamentRun, run_tournament
 from engine.errors import UserError
@@ -148,7 +149,7 @@ def _run(config: TournamentConfig, args: argparse.Namespace, keep_going: Any = N
     except ConfigError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:
-        n = sum(1 for line in (args.out / RESULTS).open() if line.strip()) if (args.out / RESULTS).exists() else 0
+        n = len(read_results(args.out / RESULTS))
         print(f"stopped: {n} finished games are in {args.out / RESULTS}; run the same command again to "
               "resume", file=sys.stderr)
         raise
