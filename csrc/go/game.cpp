@@ -111,7 +111,7 @@ void Game::ownership(int playouts, uint64_t seed, float* out) const {
   Board b(board_.size());
   for (int i = 0; i < playouts; ++i) {
     b = board_;
-    light_playout(b, to_move_, rng);
+    tactical_playout(b, to_move_, rng);
     b.area_owner(owner.data());
     for (int j = 0; j < n; ++j) sum[j] += owner[j] == BLACK ? 1 : owner[j] == WHITE ? -1 : 0;
   }

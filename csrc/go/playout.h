@@ -23,6 +23,12 @@ struct PlayoutResult {
 PlayoutResult light_playout(Board& board, Color to_move, Rng& rng, int16_t* moves = nullptr,
                             int max_record = 0);
 
+// A playout that answers tactics before playing at random: it captures an opponent chain
+// left in atari next to the last move, or saves the mover's own chain the last move put in
+// atari (when the escape gains liberties), else plays like random_move. Slower than the light
+// playout, much better at capturing races: the dead-stone estimate uses it.
+PlayoutResult tactical_playout(Board& board, Color to_move, Rng& rng);
+
 // Tromp-Taylor area difference (black minus white), fast when the position is played out.
 int playout_area_difference(const Board& board);
 
