@@ -137,7 +137,7 @@ void Game::dead_stones(int playouts, uint64_t seed, uint8_t* dead) const {
       s = board_.next_in_chain(s);
     } while (s != p);
     const float mine = (c == BLACK ? total : -total) / count;
-    if (mine < -0.3f) {
+    if (mine < 0.0f) {  // the opponent owns it more often than not
       s = p;
       do {
         dead[board_.to_index(s)] = 1;
