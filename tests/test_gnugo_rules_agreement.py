@@ -79,7 +79,7 @@ def play_and_compare(gnugo: PipelinedGnuGo, size: int, seed: int, stats: dict[st
             probes.append(game.ko_move)
         probes = [p for p in dict.fromkeys(probes) if p != game.pass_move]
         answers = gnugo.ask([f"is_legal {names[color]} {format_vertex(p, size)}" for p in probes])
-        for p, answer in zip(probes, answers):
+        for p, answer in zip(probes, answers, strict=True):
             ours = game.is_legal(color, p)
             theirs = answer == "1"
             stats["probes"] += 1
