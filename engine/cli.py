@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "engine.commands_play",
     "engine.arena.commands",
     "engine.commands_nets",
+    "selfplay.commands",
 )
 
 

@@ -235,3 +235,29 @@ def test_leaf_planes_match_training_features(features: str) -> None:
     after.play(after.to_move, child.move)
     _core.write_features(after, expected, features, 0)
     np.testing.assert_array_equal(captured[1][0], expected)
+
+
+@pytest.mark.parametrize("size", [4, 5])
+def test_reused_tree_never_offers_a_superko_move(size: int) -> None:
+    """A subtree reused as the root was expanded without the superko test; its repeating edges
+    must be dropped, or self-play picks an illegal move and loops forever (regression: a noisy
+    net on 4x4/5x5 with playout cap randomisation ran out of memory)."""
+
+    class Noisy:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(0)
+
+        def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
+            policy[...] = self.rng.normal(0.0, 2.0, policy.shape)
+            values[...] = self.rng.uniform(-1.0, 1.0, values.shape)
+
+    settings = SearchSettings(visits=16, batch_size=16, fast_visits=4, full_search_prob=0.5, temperature_moves=6,
+                              features="raw", seed=1)
+    with BatchedRunner(settings, size, 0.5, 16, Noisy()) as runner:
+        games = runner.play_selfplay(400)
+    assert len(games) == 400
+    for g in games:
+        game = _core.Game(size, 0.5)
+        for m in g["moves"]:
+            assert game.is_legal(game.to_move, m)
+            game.play(game.to_move, m)

@@ -199,6 +199,17 @@ bool BatchedSearch::advance(int g, int move) {
     gs.root = std::move(next);
     gs.noise_applied = false;
     gs.gumbel_ready = false;
+    // The reused node was expanded below the root, where superko is not checked: drop the
+    // edges that would repeat a position now that it is the root (its search plays them).
+    const Color c = gs.game.to_move();
+    const Board& b = gs.game.board();
+    const int pass_move = size_ * size_;
+    auto& edges = gs.root->edges;
+    edges.erase(std::remove_if(edges.begin(), edges.end(),
+                               [&](const Edge& e) {
+                                 return e.move != pass_move && gs.game.repeats_position(b.from_index(e.move), c);
+                               }),
+                edges.end());
   } else {
     new_root(gs);
   }
@@ -699,7 +710,7 @@ void BatchedSearch::finish_move(GameState& gs) {
   }
 
   const int move = choose_move(gs);
-  advance(gs.index, move);
+  if (!advance(gs.index, move)) advance(gs.index, area);  // never expected; passing is always legal
   const int cap = config_.max_moves > 0 ? config_.max_moves : 2 * area;
   if (gs.game.is_over() || static_cast<int>(gs.game.moves().size()) >= cap) {
     const float score = gs.game.area_score();

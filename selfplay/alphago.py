@@ -1,0 +1,469 @@
+"""The AlphaGo (2016) recipe, stage by stage, each stage evaluated against the previous one:
+
+  corpus    expert games: GnuGo against itself (selfplay/expert_corpus.py) or a user's SGF
+            folder -> shards (selfplay/sgf_corpus.py)
+  sl        supervised policy net (selfplay/train_sl.py); evaluated against a random player
+  rollout   this branch has no trained rollout policy: the search's rollouts are the C++ light
+            playouts and the stage is recorded as "heuristic prior"
+  rl        policy gradient (REINFORCE with a baseline): batched games without search between
+            the current policy and an opponent drawn from a pool of earlier policies, moves
+            sampled from the softmax over sensible moves, outcome z = +-1; loss
+            -(z - b) log pi(a|s) over the learner's moves; evaluated against the SL policy
+  value     value net on one position per self-play game: the SL policy plays U moves, one
+            uniformly random move follows, then the RL policy plays both sides to the end; the
+            position after the random move is labelled with the outcome (AlphaGo's recipe
+            against overfitting to whole games); evaluated by held-out MSE
+  combined  the player: SL (or RL) policy priors, value net and rollouts mixed with lambda in
+            the batched search; written to weights/combined.yaml, evaluated against the RL policy
+
+Roles: game production (`rl_games`, `value_games`) writes shards under games/<stage>/ and
+learning (`rl_update`, `train_value`) reads them back, so the two communicate only through the
+run directory. Every stage is recorded in state.json when done; the unfinished one resumes
+from its own checkpoint or shards after a kill.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from tqdm import tqdm
+
+from engine import _core
+from engine.evaluators import TorchEvaluator
+from engine.nets import GoNet
+from engine.weights import load_net
+from selfplay.learner import Learner, autocast, resolve_device
+from selfplay.match import (
+    MatchResult,
+    PolicyPlayer,
+    RandomPlayer,
+    SearchPlayer,
+    finished_record,
+    play_match,
+    play_out,
+)
+from selfplay.recipe import AlphaGoRecipe, RecipeError
+from selfplay.records import Records
+from selfplay.run_dir import RunDir, State, atomic_write_text
+from selfplay.selfplay_shards import GameStore, Shard
+from selfplay.zero import Scalars, _seed
+
+Log = Callable[[str], None]
+
+
+def _rel(run: RunDir, path: Path) -> str:
+    return str(path.relative_to(run.root))
+
+
+def _policy_net(recipe: AlphaGoRecipe, run: RunDir, which: str, device: torch.device) -> GoNet:
+    return load_net(run.weights / f"{which}_policy.safetensors", expected=recipe.sl.net, device=device)
+
+
+def _save_eval(run: RunDir, name: str, res: MatchResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    info = {**res.to_json(), **(extra or {})}
+    atomic_write_text(run.eval / f"{name}.json", json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def _match(
+    recipe: AlphaGoRecipe, run: RunDir, name: str, a: Any, b: Any, seed_part: int
+) -> MatchResult:
+    e = recipe.eval
+    return play_match(
+        a, b, e.games, recipe.board_size, recipe.komi, _seed(recipe.seed, seed_part), e.opening_moves,
+        e.parallel, sgf_dir=run.eval / name,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Corpus and supervised policy
+
+
+def corpus_stage(recipe: AlphaGoRecipe, run: RunDir, log: Log, progress: bool) -> dict[str, Any]:
+    from selfplay.expert_corpus import ExpertCorpusConfig, generate
+    from selfplay.sgf_corpus import ConvertConfig, convert
+
+    c = recipe.corpus
+    shards = run.root / "corpus" / "shards"
+    if c.source == "gnugo":
+        sgf_dir = run.root / "corpus" / "sgf"
+        config = ExpertCorpusConfig(
+            out_dir=sgf_dir, games=c.games, board_size=recipe.board_size, komi=recipe.komi, level=c.level,
+            engine=c.engine, workers=c.workers, opening_moves_min=c.opening_moves_min,
+            opening_moves_max=c.opening_moves_max, seed=recipe.seed,
+        )
+        results = generate(config, progress=progress)  # skips games already on disk
+        if len(results) < c.games:
+            raise RecipeError(f"the expert engine failed on {c.games - len(results)} of {c.games} games")
+    else:
+        sgf_dir = Path(c.sgf_dir)
+        if not sgf_dir.is_dir():
+            raise RecipeError(f"corpus.sgf_dir {sgf_dir} is not a folder")
+    run.reset_stage_folder(shards)
+    report = convert(ConvertConfig(sgf_dir, shards, 1000, recipe.board_size), progress=progress)
+    if report.games < 2:
+        raise RecipeError(f"only {report.games} usable {recipe.board_size}x{recipe.board_size} games in {sgf_dir}")
+    log(f"corpus: {report.summary()}")
+    return {"games": report.games, "positions": report.positions, "sgf": str(sgf_dir), "shards": _rel(run, shards)}
+
+
+def sl_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log, progress: bool) -> dict[str, Any]:
+    from selfplay.train_sl import SLConfig, train
+
+    shards = run.root / "corpus" / "shards"
+    t = recipe.sl_train_config("sl", shards, run.root / "sl")
+    t = dataclasses.replace(t, progress=progress)
+    result = train(SLConfig(recipe.sl.net, t), resume=True)
+    weights = run.weights / "sl_policy.safetensors"
+    shutil.copyfile(result.weights_path, weights.with_name(weights.name + ".tmp"))
+    weights.with_name(weights.name + ".tmp").replace(weights)
+    net = load_net(weights, expected=recipe.sl.net, device=device)
+    res = _match(recipe, run, "sl_vs_random", PolicyPlayer("sl", net, device, recipe.eval.sample), RandomPlayer(), 1)
+    info = _save_eval(run, "sl_vs_random", res)
+    log(
+        f"sl: {result.steps} steps ({result.samples_per_second:.0f} samples/s), held-out top-1 accuracy "
+        f"{100 * result.holdout.accuracy:.1f}% on {result.holdout.positions} positions; {res.summary()}"
+    )
+    return {
+        "weights": _rel(run, weights),
+        "steps": result.steps,
+        "holdout_accuracy": result.holdout.accuracy,
+        "samples_per_second": result.samples_per_second,
+        "vs_random": info,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# RL policy
+
+
+def sensible_plane(feature_set: str) -> int | None:
+    """Index of the sensibleness plane (legal and not filling an own eye), if the set has one."""
+    for name, first, _count in _core.plane_layout(feature_set):
+        if name == "sensibleness":
+            return int(first)
+    return None
+
+
+def replay_positions(
+    records: Records, games: np.ndarray, moves: np.ndarray, feature_set: str, syms: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Planes, the masks the players sampled from (sensible moves + pass; legal moves when the
+    feature set has no sensibleness plane) and the played moves, rebuilt in C++ from records."""
+    n = records.board_size
+    planes = np.empty((len(games), _core.num_planes(feature_set), n, n), np.uint8)
+    legal = np.empty((len(games), n * n + 1), np.uint8)
+    targets = np.empty(len(games), np.int64)
+    sy = None if syms is None else syms.astype(np.int32)
+    failed = records.write_features(games, moves, planes, feature_set, sy, legal, targets)
+    if failed:
+        raise RuntimeError(f"{failed} positions could not be replayed (damaged shard?)")
+    k = sensible_plane(feature_set)
+    if k is None:
+        return planes, legal, targets
+    masks = np.ones_like(legal)
+    masks[:, : n * n] = planes[:, k].reshape(len(games), n * n)
+    return planes, masks, targets
+
+
+def rl_games(
+    recipe: AlphaGoRecipe, run: RunDir, iteration: int, learner_net: GoNet, opponent: Path, device: torch.device
+) -> Shard:
+    """The iteration's games (learner black in even games), written as one shard; an existing
+    shard (a restart after the games were saved) is read back instead of replaying."""
+    path = run.games("rl") / "shards" / f"iter_{iteration:04d}.npz"
+    if path.exists():
+        return Shard.load(path)
+    cfg = recipe.rl
+    me = PolicyPlayer(f"rl_{iteration:04d}", learner_net, device, sample=True, temperature=cfg.temperature)
+    opp_net = load_net(opponent, expected=recipe.sl.net, device=device)
+    them = PolicyPlayer(opponent.stem, opp_net, device, sample=True, temperature=cfg.temperature)
+    res = play_match(
+        me, them, cfg.games_per_iteration, recipe.board_size, recipe.komi, _seed(recipe.seed, 300, iteration),
+        opening_moves=0, parallel=cfg.games_per_iteration,
+    )
+    games = [
+        dataclasses.replace(g, extras={"learner_black": float(i % 2 == 0)}) for i, g in enumerate(res.games)
+    ]
+    shard = Shard.from_games(games, list(range(len(games))), f"rl/iter_{iteration:04d}")
+    if cfg.sgf:
+        from selfplay.selfplay_shards import write_sgf
+
+        for i, g in enumerate(games):
+            names = (me.name, them.name) if i % 2 == 0 else (them.name, me.name)
+            write_sgf(run.games("rl") / "sgf" / f"iter_{iteration:04d}_game_{i:03d}.sgf", g, *names)
+    shard.save(path)
+    return shard
+
+
+def rl_update(recipe: AlphaGoRecipe, learner: Learner, shard: Shard, iteration: int) -> dict[str, float]:
+    """REINFORCE with a baseline over the learner's moves of one iteration's games."""
+    cfg = recipe.rl
+    r = shard.records
+    learner_black = shard.extras["learner_black"] > 0.5
+    z_game = np.where(learner_black, r.winner, -r.winner).astype(np.float32)  # learner's outcome
+    games, moves = r.positions(include_passes=True)
+    mover_black = r.colors[r.game_offsets[games] + moves] == _core.BLACK
+    mine = mover_black == learner_black[games]
+    games, moves = games[mine], moves[mine]
+    z = z_game[games]
+    baseline = float(z_game.mean()) if cfg.baseline == "mean" else 0.0
+    adv = (z - baseline).astype(np.float32)
+    rng = np.random.default_rng([recipe.seed, iteration, 301])
+    b = cfg.optim.batch_size
+    losses = []
+    for _ in range(cfg.epochs_per_iteration):
+        order = rng.permutation(len(games))
+        for s in range(0, len(order), b):
+            sel = order[s : s + b]
+            planes, masks, actions = replay_positions(r, games[sel], moves[sel], recipe.sl.net.feature_set)
+            x, m, a, w = (learner.to_tensor(v) for v in (planes, masks, actions, adv[sel]))
+
+            def loss_fn(net: GoNet, x=x, m=m, a=a, w=w) -> tuple[torch.Tensor, dict[str, float]]:
+                logits = net(x).policy.float().masked_fill(m == 0, -1e9) / cfg.temperature  # type: ignore[union-attr]
+                logp = torch.log_softmax(logits, dim=1).gather(1, a[:, None]).squeeze(1)
+                return -(w * logp).mean(), {}
+
+            losses.append(learner.step(loss_fn)["loss"])
+    return {
+        "win_rate": float((z_game > 0).mean() + 0.5 * (z_game == 0).mean()),
+        "baseline": baseline,
+        "positions": float(len(games)),
+        "loss": float(np.mean(losses)) if losses else float("nan"),
+    }
+
+
+def rl_stage(
+    recipe: AlphaGoRecipe, run: RunDir, device: torch.device, scalars: Scalars, log: Log, progress: bool
+) -> dict[str, Any]:
+    cfg = recipe.rl
+    sl_weights = run.weights / "sl_policy.safetensors"
+    learner = Learner(recipe.sl.net, cfg.optim, device, run.checkpoints / "rl.safetensors", sl_weights, recipe.seed)
+    st = learner.state
+    st.setdefault("iteration", 0)
+    st.setdefault("pool", [_rel(run, sl_weights)])
+    bar = tqdm(total=cfg.iterations, initial=st["iteration"], desc="rl", unit="iter", disable=not progress, leave=False)
+    began = time.perf_counter()
+    games_played = 0
+    while st["iteration"] < cfg.iterations:
+        it = int(st["iteration"])
+        pool = list(st["pool"])
+        opponent = run.root / pool[int(np.random.default_rng([recipe.seed, it, 302]).integers(len(pool)))]
+        learner.net.eval()
+        shard = rl_games(recipe, run, it, learner.net, opponent, device)
+        games_played += shard.num_games
+        stats = rl_update(recipe, learner, shard, it)
+        st["iteration"] = it + 1
+        if (it + 1) % cfg.pool_every == 0:
+            member = run.weights / "rl_pool" / f"iter_{it + 1:04d}.safetensors"
+            learner.save_weights(member, {"rl_iteration": str(it + 1)})
+            st["pool"] = pool + [_rel(run, member)]
+        learner.save()
+        scalars.add("rl/win_rate_vs_pool", stats["win_rate"], it)
+        scalars.add("rl/loss", stats["loss"], it)
+        bar.update(1)
+        bar.set_postfix(win=f"{stats['win_rate']:.2f}", opp=opponent.stem)
+    bar.close()
+    seconds = time.perf_counter() - began
+    weights = run.weights / "rl_policy.safetensors"
+    learner.save_weights(weights, {"rl_iterations": str(cfg.iterations)})
+    rl_net = load_net(weights, expected=recipe.sl.net, device=device)
+    sl_net = load_net(sl_weights, expected=recipe.sl.net, device=device)
+    s = recipe.eval.sample
+    rl_player, sl_player = PolicyPlayer("rl", rl_net, device, s), PolicyPlayer("sl", sl_net, device, s)
+    res = _match(recipe, run, "rl_vs_sl", rl_player, sl_player, 2)
+    info = _save_eval(run, "rl_vs_sl", res)
+    games_per_hour = 3600 * games_played / seconds if games_played and seconds > 0 else float("nan")
+    log(f"rl: {cfg.iterations} iterations, pool of {len(st['pool'])}; {games_per_hour:.0f} games/h; {res.summary()}")
+    return {"weights": _rel(run, weights), "pool": st["pool"], "games_per_hour": games_per_hour, "vs_sl": info}
+
+
+# ---------------------------------------------------------------------------------------------
+# Value net
+
+
+def value_games(
+    recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log, progress: bool
+) -> Shard:
+    """Games for the value net, `parallel_games` at a time, stored as they finish."""
+    v = recipe.value
+    store = GameStore(run.games("value"), "value", v.parallel_games, sgf=False)
+    sl = PolicyPlayer("sl", _policy_net(recipe, run, "sl", device), device)
+    rl = PolicyPlayer("rl", _policy_net(recipe, run, "rl", device), device)
+    rnd = RandomPlayer()
+    area = recipe.board_size**2
+    bar = tqdm(
+        total=v.games, initial=store.num_games, desc="value games", unit="game", disable=not progress, leave=False
+    )
+    while store.num_games < v.games:
+        first = store.num_games
+        n = min(v.parallel_games, v.games - first)
+        rng = np.random.default_rng([recipe.seed, 400, first])
+        # U: the move number of the random move, uniform over a typical game's length.
+        u = rng.integers(0, area, n)
+        boards = [_core.Game(recipe.board_size, recipe.komi) for _ in range(n)]
+
+        def player_for(j: int, g: _core.Game, u: np.ndarray = u) -> Any:
+            k = g.move_number
+            return sl if k < u[j] else rnd if k == u[j] else rl
+
+        play_out(boards, player_for, rng)
+        for j, g in enumerate(boards):
+            rec = finished_record(g, 200, _seed(recipe.seed, 401, first + j))
+            k = min(int(u[j]) + 1, len(rec.moves) - 1)
+            store.add(dataclasses.replace(rec, extras={"value_move": float(k)}), "sl/rl", "sl/rl")
+            bar.update(1)
+    bar.close()
+    store.flush()
+    shard = store.load_all()
+    assert shard is not None
+    return shard
+
+
+def value_loss(net: GoNet, x: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    out = net(x).value
+    assert out is not None
+    return ((out.float() - z) ** 2).mean(), {}
+
+
+def _value_arrays(
+    shard: Shard, idx: np.ndarray, feature_set: str, syms: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    r = shard.records
+    moves = shard.extras["value_move"][idx].astype(np.int32)
+    planes, _, _ = replay_positions(r, idx.astype(np.int64), moves, feature_set, syms)
+    return planes, r.outcome_for_mover(idx.astype(np.int64), moves)
+
+
+def train_value(
+    recipe: AlphaGoRecipe, run: RunDir, shard: Shard, device: torch.device, scalars: Scalars, progress: bool
+) -> dict[str, Any]:
+    v = recipe.value
+    fs = v.net.feature_set
+    learner = Learner(v.net, v.optim, device, run.checkpoints / "value.safetensors", None, recipe.seed)
+    st = learner.state
+    st.setdefault("epoch", 0)
+    n = shard.num_games
+    known = np.flatnonzero(shard.records.winner != 0)
+    perm = np.random.default_rng([recipe.seed, 402]).permutation(known)
+    k = max(1, int(round(v.holdout_fraction * len(perm))))
+    hold, train_idx = np.sort(perm[:k]), np.sort(perm[k:])
+    b = v.optim.batch_size
+    bar = tqdm(total=v.epochs, initial=st["epoch"], desc="value net", unit="epoch", disable=not progress, leave=False)
+    while st["epoch"] < v.epochs:
+        rng = np.random.default_rng([recipe.seed, 403, st["epoch"]])
+        order = rng.permutation(train_idx)
+        syms = rng.integers(0, 8, len(order))
+        for s in range(0, len(order), b):
+            planes, z = _value_arrays(shard, order[s : s + b], fs, syms[s : s + b])
+            x, zt = learner.to_tensor(planes), learner.to_tensor(z)
+            learner.step(lambda net, x=x, zt=zt: value_loss(net, x, zt))
+        st["epoch"] += 1
+        learner.save()
+        bar.update(1)
+    bar.close()
+
+    def mse(idx: np.ndarray) -> tuple[float, float]:
+        learner.net.eval()
+        errs, signs = [], []
+        with torch.inference_mode(), autocast(device):
+            for s in range(0, len(idx), 512):
+                planes, z = _value_arrays(shard, idx[s : s + 512], fs, None)
+                out = learner.net(learner.to_tensor(planes)).value.float().cpu().numpy()  # type: ignore[union-attr]
+                errs.append((out - z) ** 2)
+                signs.append(np.sign(out) == z)
+        return float(np.concatenate(errs).mean()), float(np.concatenate(signs).mean())
+
+    train_mse, _ = mse(train_idx)
+    hold_mse, hold_sign = mse(hold)
+    scalars.add("value/train_mse", train_mse, v.epochs)
+    scalars.add("value/holdout_mse", hold_mse, v.epochs)
+    weights = run.weights / "value.safetensors"
+    learner.save_weights(weights, {"positions": str(len(train_idx))})
+    return {
+        "weights": _rel(run, weights),
+        "games": n,
+        "train_positions": int(len(train_idx)),
+        "holdout_positions": int(len(hold)),
+        "train_mse": round(train_mse, 4),
+        "holdout_mse": round(hold_mse, 4),
+        "holdout_sign_accuracy": round(hold_sign, 4),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Combined player
+
+
+def combined_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log) -> dict[str, Any]:
+    settings = recipe.combined_settings()
+    policy_w = run.weights / f"{recipe.combined.policy}_policy.safetensors"
+    value_w = run.weights / "value.safetensors"
+    player_file = run.weights / "combined.yaml"
+    search = {("lambda" if k == "lambda_" else k): v for k, v in dataclasses.asdict(settings).items()}
+    doc = {"policy": _rel(run, policy_w), "value": _rel(run, value_w), "search": search}
+    atomic_write_text(
+        player_file,
+        "# AlphaGo combined player: policy-net priors, value net and rollouts (lambda) in the batched search.\n"
+        + yaml.safe_dump(doc, sort_keys=False),
+    )
+    pnet = load_net(policy_w, expected=recipe.sl.net, device=device)
+    vnet = load_net(value_w, expected=recipe.value.net, device=device)
+    e = recipe.eval
+    slots = min(e.parallel, e.games)
+    evaluator = TorchEvaluator(pnet, vnet, device=device)
+    me = SearchPlayer("combined", settings, evaluator, recipe.board_size, recipe.komi, slots)
+    rl = PolicyPlayer("rl", _policy_net(recipe, run, "rl", device), device, e.sample)
+    try:
+        res = _match(recipe, run, "combined_vs_rl", me, rl, 3)
+    finally:
+        me.close()
+    info = _save_eval(run, "combined_vs_rl", res)
+    log(f"combined: {settings.visits} visits, lambda {settings.lambda_}; {res.summary()}")
+    return {"player": _rel(run, player_file), "vs_rl": info}
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+
+
+def run_alphago(recipe: AlphaGoRecipe, run: RunDir, state: State, log: Log, progress: bool = True) -> dict[str, Any]:
+    device = resolve_device(recipe.device)
+    if recipe.torch_threads:
+        torch.set_num_threads(recipe.torch_threads)
+    scalars = Scalars(run.tensorboard)
+    try:
+        if not state.is_done("corpus"):
+            state.mark_done("corpus", corpus_stage(recipe, run, log, progress))
+        if not state.is_done("sl"):
+            state.mark_done("sl", sl_stage(recipe, run, device, log, progress))
+        if not state.is_done("rollout"):
+            note = "heuristic prior: no trained rollout policy in this branch; rollouts are the C++ light playouts"
+            state.mark_done("rollout", {"kind": "heuristic prior", "note": note})
+            log(f"rollout: {note}")
+        if not state.is_done("rl"):
+            state.mark_done("rl", rl_stage(recipe, run, device, scalars, log, progress))
+        if not state.is_done("value"):
+            shard = value_games(recipe, run, device, log, progress)
+            info = train_value(recipe, run, shard, device, scalars, progress)
+            state.mark_done("value", info)
+            log(
+                f"value: {info['games']} games, one position each; MSE train {info['train_mse']:.3f}, held-out "
+                f"{info['holdout_mse']:.3f} (outcome sign right {100 * info['holdout_sign_accuracy']:.1f}%)"
+            )
+        if not state.is_done("combined"):
+            state.mark_done("combined", combined_stage(recipe, run, device, log))
+        summary = {s: state.result(s) for s in ("sl", "rl", "value", "combined")}
+        atomic_write_text(run.eval / "summary.json", json.dumps(summary, indent=2) + "\n")
+        return summary
+    finally:
+        scalars.close()

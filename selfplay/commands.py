@@ -1,0 +1,66 @@
+"""CLI: `tengen train --config configs/<recipe>.yaml --run-dir runs/<name>` runs a whole recipe
+(alphazero or alphago, by the file's `recipe:` key) and resumes it when run again."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from engine.cli import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "train",
+        help="run a training recipe (AlphaGo or AlphaZero) in a run directory; rerun to resume",
+        description="Runs a whole training recipe. Stop it at any time (even kill -9) and run the same "
+        "command again: it continues where it stopped.",
+    )
+    p.add_argument("--config", required=True, type=Path, help="recipe YAML (configs/zero_9x9_cpu.yaml, ...)")
+    p.add_argument("--run-dir", required=True, type=Path, help="folder for everything the run writes")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from engine.search import ConfigError
+    from engine.weights import WeightsError
+    from selfplay.recipe import AlphaGoRecipe, RecipeError, load_recipe
+    from selfplay.records import CorpusError
+    from selfplay.run_dir import RunDir, RunDirError
+
+    try:
+        recipe, text = load_recipe(args.config)
+        run = RunDir(args.run_dir)
+        state = run.open(text)
+    except (RecipeError, RunDirError, ConfigError) as exc:
+        raise UserError(str(exc)) from exc
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    began = time.perf_counter()
+    log(f"tengen train: {recipe.recipe} recipe {args.config} in {run.root}")
+    if state.stages:
+        log(f"resuming: {len(state.stages)} steps already done ({state.stages[-1]} last)")
+    try:
+        if isinstance(recipe, AlphaGoRecipe):
+            from selfplay.alphago import run_alphago
+
+            run_alphago(recipe, run, state, log, progress=not args.quiet)
+        else:
+            from selfplay.zero import run_zero
+
+            run_zero(recipe, run, state, log, progress=not args.quiet)
+    except (WeightsError, CorpusError, RecipeError, ConfigError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+    except ValueError as exc:
+        if "cuda" in str(exc).lower():
+            raise UserError(str(exc)) from exc
+        raise
+    elapsed = time.perf_counter() - began
+    log(f"done in {elapsed / 60:.1f} min (this invocation); results in {run.state_path} and {run.eval}/")
+    sys.stdout.flush()
+    return 0
