@@ -1,8 +1,14 @@
-"""`tengen gtp` (GTP engine on stdin/stdout) and `tengen play` (a game in the terminal)."""
+"""`tengen gtp` (GTP engine on stdin/stdout) and `tengen play` (a game in the terminal).
+
+Both build a `engine.player.UctPlayer` from the same flags: the built-in UCT-RAVE search by
+default, or a network search when --weights / --value-weights / --config are given.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
+import math
 import os
 import sys
 from pathlib import Path
@@ -10,47 +16,25 @@ from pathlib import Path
 from engine import _core
 from engine.board_text import render
 from engine.coords import format_vertex, parse_vertex
-from engine.net_player import Budget
-from engine.players import Player, UctPlayer, UctSettings
+from engine.errors import UserError
+from engine.player import RESIGN, PlayerConfig, UctPlayer
+from engine.players import Player
 from engine.sgf_io import game_to_sgf, result_string, write_atomically
+
+PLAY_HELP = "Type a move like D4, or: pass, undo, resign, quit, help."
 
 
 def default_sgf_dir() -> Path:
+    """Where game records go by default: $XDG_DATA_HOME/tengen/games or ~/.local/share/tengen/games."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "tengen" / "games"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
-
-
-def _size(text: str) -> int:
-    value = _positive_int(text)
-    if not _core.MIN_SIZE <= value <= _core.MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"board size must be in {_core.MIN_SIZE}..{_core.MAX_SIZE}")
-    return value
-
-
 def add_player_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--visits", type=_positive_int, help="simulations per move")
-    p.add_argument("--seconds", type=_positive_float, help="seconds per move (without time settings)")
-    p.add_argument("--threads", type=_positive_int, default=1, help="search threads (built-in player)")
+    """The flags that choose and bound the player (shared by gtp and play)."""
+    p.add_argument("--visits", type=int, help="simulations per move (without a game clock: the default bound)")
+    p.add_argument("--seconds", type=float, help="seconds per move (under a game clock: the most a move takes)")
+    p.add_argument("--threads", type=int, default=1, help="search threads (built-in player, rollouts)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--resign", type=float, default=0.05, help="resign below this winrate (0: never)")
     p.add_argument("--weights", type=Path, help="policy (or policy+value) network, .safetensors")
@@ -59,15 +43,29 @@ def add_player_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="torch device for networks (default: cuda if present, else cpu)")
 
 
-def build_player(args: argparse.Namespace) -> Player:
-    """The built-in UCT player, or a network/ablation player when weights or a config are given."""
-    from engine.errors import UserError
+def check_board(size: int, komi: float) -> None:
+    """Raises UserError for a board size or komi tengen cannot play."""
+    if not _core.MIN_SIZE <= size <= _core.MAX_SIZE:
+        raise UserError(f"board size must be in {_core.MIN_SIZE}..{_core.MAX_SIZE}, got {size}")
+    if not (math.isfinite(komi) and abs(komi) <= 1000):
+        raise UserError(f"komi must be a number between -1000 and 1000, got {komi}")
 
-    if args.weights is None and args.value_weights is None and args.config is None:
-        try:
-            return UctPlayer(UctSettings(threads=args.threads, seed=args.seed, resign_below=max(args.resign, 0.0)))
-        except ValueError as exc:
-            raise UserError(str(exc)) from exc
+
+def player_config(args: argparse.Namespace) -> PlayerConfig:
+    """PlayerConfig from the flags; raises UserError naming the bad flag."""
+    if args.visits is not None and args.visits < 1:
+        raise UserError(f"--visits must be at least 1, got {args.visits}")
+    if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):
+        raise UserError(f"--seconds must be a positive number, got {args.seconds}")
+    if not 1 <= args.threads <= 256:
+        raise UserError(f"--threads must be in 1..256, got {args.threads}")
+    if not 0 <= args.resign < 0.5:
+        raise UserError(f"--resign must be a winrate in [0, 0.5), got {args.resign}")
+    return PlayerConfig(visits=args.visits, seconds=args.seconds, threads=args.threads, seed=args.seed,
+                        resign_below=args.resign)
+
+
+def _network_backend(args: argparse.Namespace) -> Player:
     import yaml
 
     from engine.net_player import load_net_player
@@ -86,105 +84,154 @@ def build_player(args: argparse.Namespace) -> Player:
     data.setdefault("rollout_threads", args.threads)
     try:
         settings = SearchSettings.from_mapping(data)
-        player = load_net_player(args.weights, args.value_weights, settings, device=args.device)
+        backend = load_net_player(args.weights, args.value_weights, settings, device=args.device)
     except (ConfigError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
-    player.resign_below = max(args.resign, 0.0)
-    return player
+    backend.resign_below = 0.0  # resignation is the UctPlayer's decision
+    return backend
+
+
+def build_player(args: argparse.Namespace) -> UctPlayer:
+    """The built-in UCT player, or a network/ablation search when weights or a config are given."""
+    config = player_config(args)
+    if args.weights is None and args.value_weights is None and args.config is None:
+        return UctPlayer(config)
+    return UctPlayer(config, backend=_network_backend(args))
 
 
 def cmd_gtp(args: argparse.Namespace) -> int:
+    """`tengen gtp`: serve GTP on stdin/stdout until quit or end of input."""
     from engine.gtp import GtpConfig, GtpEngine
 
+    check_board(args.size, args.komi)
     player = build_player(args)
     if not player.supports_size(args.size):
-        from engine.errors import UserError
-
         raise UserError(f"the network cannot play {args.size}x{args.size}; pass --size to match it")
     config = GtpConfig(
         size=args.size,
         komi=args.komi,
-        visits=args.visits,
-        seconds=args.seconds,
         sgf_dir=None if args.no_records else (args.sgf_dir or default_sgf_dir()),
         name=args.name,
     )
     engine = GtpEngine(player, config, out=sys.stdout)
-    engine.serve(sys.stdin.buffer)
-    player.close()
+    try:
+        engine.serve(sys.stdin.buffer)
+    finally:
+        player.close()
     return 0
 
 
-def cmd_play(args: argparse.Namespace) -> int:
-    player = build_player(args)
-    human = 1 if args.color.lower().startswith("b") else 2
-    game = _core.Game(args.size, args.komi)
-    budget = Budget(visits=args.visits, seconds=args.seconds if args.visits is None else None)
-    if args.visits is None and args.seconds is None:
-        budget = Budget(seconds=2.0)
-    print(f"You play {'Black (X)' if human == 1 else 'White (O)'}. Moves like D4, 'pass', 'undo', 'resign', 'quit'.")
-    last: int | None = None
-    result = None
-    while not game.is_over:
-        print(render(game, last))
-        if game.to_move == human:
-            try:
-                text = input("your move> ").strip()
-            except EOFError:
-                print()
-                return 0
-            low = text.lower()
-            if low in ("quit", "exit"):
-                return 0
-            if low == "resign":
-                result = "W+R" if human == 1 else "B+R"
-                break
-            if low == "undo":
-                if game.move_number >= 2:
-                    game.undo()
-                    game.undo()
-                    last = None
-                else:
-                    print("nothing to undo")
-                continue
-            try:
-                move = parse_vertex(text, game.size)
-            except ValueError as exc:
-                print(f"? {exc}")
-                continue
-            why = game.illegal_reason(human, move)
-            if why is not None:
-                print(f"? illegal move ({why})")
-                continue
-            game.play(human, move)
-            last = move
-        else:
-            out = player.search(game, budget)
-            if out.move < 0:
-                print("tengen resigns.")
-                result = "B+R" if human == 1 else "W+R"
-                break
-            game.play(game.to_move, out.move)
-            last = out.move
-            print(f"tengen plays {format_vertex(out.move, game.size)} (winrate {out.winrate:.0%}, {out.visits} visits)")
-    print(render(game, last))
-    if result is None:
-        result = result_string(game.final_score())
-    print(f"Result: {result}")
-    if not args.no_records:
-        path = (args.sgf_dir or default_sgf_dir()) / f"play-{os.getpid()}.sgf"
+# ---------------------------------------------------------------------------------- tengen play
+
+
+def _undo_turn(game: _core.Game, human: int) -> bool:
+    """Takes back moves up to and including the human's last one; False when there is none."""
+    if not any(color == human for color, _ in game.moves()):
+        return False
+    while game.moves():
+        color, _ = game.moves()[-1]
+        game.undo()
+        if color == human:
+            break
+    game.to_move = human
+    return True
+
+
+def _human_turn(game: _core.Game, human: int) -> str | None:
+    """Reads input until the human plays, passes or undoes; returns 'quit' / 'resign' to stop."""
+    while True:
         try:
-            write_atomically(path, game_to_sgf(game, result=result))
-            print(f"Record saved to {path}")
-        except OSError as exc:
-            print(f"could not save the record: {exc}")
-    player.close()
+            text = input("your move> ").strip()
+        except EOFError:
+            print()
+            return "quit"
+        low = text.lower()
+        if low in ("quit", "exit", "q"):
+            return "quit"
+        if low == "resign":
+            return "resign"
+        if low in ("help", "?", ""):
+            print(PLAY_HELP)
+            continue
+        if low == "undo":
+            if not _undo_turn(game, human):
+                print("? nothing to undo")
+                continue
+            return None
+        try:
+            move = parse_vertex(text, game.size)
+        except ValueError as exc:
+            print(f"? {exc}. {PLAY_HELP}")
+            continue
+        why = game.illegal_reason(human, move)
+        if why is not None:
+            print(f"? illegal move ({why})")
+            continue
+        game.play(human, move)
+        return None
+
+
+def _save_record(args: argparse.Namespace, game: _core.Game, human: int, result: str) -> None:
+    if args.no_records or game.move_number == 0:
+        return
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = (args.sgf_dir or default_sgf_dir()) / f"play-{stamp}-{os.getpid()}.sgf"
+    names = ("you", "tengen") if human == 1 else ("tengen", "you")
+    try:
+        write_atomically(path, game_to_sgf(game, black=names[0], white=names[1], result=result))
+        print(f"Record saved to {path}")
+    except OSError as exc:
+        print(f"could not save the record: {exc}")
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """`tengen play`: a game against tengen in the terminal, moves typed at a prompt."""
+    check_board(args.size, args.komi)
+    player = build_player(args)
+    if not player.supports_size(args.size):
+        raise UserError(f"the network cannot play {args.size}x{args.size}; pass --size to match it")
+    human = 1 if args.color.lower().startswith("b") else 2
+    engine_color = 3 - human
+    game = _core.Game(args.size, args.komi)
+    print(f"You play {'Black (X)' if human == 1 else 'White (O)'}. {PLAY_HELP}")
+    result: str | None = None
+    try:
+        while not game.is_over:
+            moves = game.moves()
+            print(render(game, moves[-1][1] if moves else None))
+            if game.to_move == human:
+                stop = _human_turn(game, human)
+                if stop == "quit":
+                    print("Game abandoned.")
+                    return 0
+                if stop == "resign":
+                    result = "W+R" if human == 1 else "B+R"
+                    break
+                continue
+            move = player.genmove(game, engine_color)
+            if move == RESIGN:
+                print("tengen resigns.")
+                result = "B+R" if engine_color == 2 else "W+R"
+                break
+            game.play(engine_color, move)
+            last = player.last
+            detail = f" (winrate {last.winrate:.0%}, {last.visits} visits)" if last is not None else ""
+            print(f"tengen plays {format_vertex(move, game.size)}{detail}")
+        moves = game.moves()
+        print(render(game, moves[-1][1] if moves else None))
+        if result is None:
+            result = result_string(game.final_score())
+        print(f"Result: {result}")
+        _save_record(args, game, human, result)
+    finally:
+        player.close()
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Adds the `gtp` and `play` subcommands."""
     gtp = sub.add_parser("gtp", help="speak GTP v2 on stdin/stdout (for GUIs and bots)")
-    gtp.add_argument("--size", type=_size, default=19, help="initial board size (GTP boardsize changes it)")
+    gtp.add_argument("--size", type=int, default=19, help="initial board size (GTP boardsize changes it)")
     gtp.add_argument("--komi", type=float, default=7.5)
     gtp.add_argument("--sgf-dir", type=Path, help="where game records go (default: ~/.local/share/tengen/games)")
     gtp.add_argument("--no-records", action="store_true", help="do not write SGF records")
@@ -193,10 +240,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     gtp.set_defaults(func=cmd_gtp)
 
     play = sub.add_parser("play", help="play a game against tengen in the terminal")
-    play.add_argument("--size", type=_size, default=9)
+    play.add_argument("--size", type=int, default=9)
     play.add_argument("--komi", type=float, default=7.5)
-    play.add_argument("--color", choices=["black", "white", "b", "w"], default="black")
-    play.add_argument("--sgf-dir", type=Path)
+    play.add_argument("--color", choices=["black", "white", "b", "w"], default="black", help="your colour")
+    play.add_argument("--sgf-dir", type=Path, help="where the record goes (default: ~/.local/share/tengen/games)")
     play.add_argument("--no-records", action="store_true")
     add_player_flags(play)
     play.set_defaults(func=cmd_play)

@@ -1,9 +1,11 @@
-"""GTP v2 engine: the protocol loop, command handlers, clocks, records, GUI analysis.
+"""GTP v2 engine: the protocol loop, command handlers, clocks, game records, GUI analysis.
 
-Every command is a `cmd_<name>` method taking the argument list and returning the answer
-text, or raising GtpFailure(message) for a `?` answer. Input is cleaned as the spec says
-(control characters dropped, tabs to spaces, `#` comments cut; blank lines get no answer).
-No input can stop the loop: an unexpected exception becomes `? internal error: ...`.
+Every command is a `cmd_<name>` method (`-` in a name is spelt `_dash_`) taking the argument
+list and returning the answer text, or raising GtpFailure(message) for a `?` answer. Input is
+cleaned as the spec says (control characters dropped, tabs to spaces, `#` comments cut; blank
+lines get no answer). No input can stop the loop: an unexpected exception becomes
+`? internal error: ...`. Rules, scoring and dead stones come from `engine._core.Game`; moves
+from `engine.player.UctPlayer`.
 
 Analysis (`lz-analyze`, `kata-analyze`) answers `=` at once, then streams `info` lines
 every interval until the next input line arrives, which ends it with a blank line.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import math
+import os
 import queue
 import sys
 import threading
@@ -26,13 +29,12 @@ from engine import _core
 from engine.analysis import Candidate, kata_line, lz_line
 from engine.board_text import render
 from engine.coords import format_vertex, parse_vertex
-from engine.net_player import Budget
-from engine.players import Player
+from engine.player import RESIGN, GameClock, TimeSettings, UctPlayer, opponent_dead_stones
 from engine.sgf_io import game_to_sgf, load_sgf, result_string, write_atomically
-from engine.timecontrol import TimeKeeper, TimeSettings
 
 VERSION = "0.1.0"
 MAX_LINE = 1 << 20  # longer input lines are answered with an error, not parsed
+MAX_KOMI = 1000.0
 
 
 class GtpFailure(Exception):
@@ -41,13 +43,13 @@ class GtpFailure(Exception):
 
 @dataclass(frozen=True)
 class GtpConfig:
+    """The engine's start-up state and where its game records go (None: no records)."""
+
     size: int = 19
     komi: float = 7.5
-    visits: int | None = None  # per move without time settings (None: seconds or player default)
-    seconds: float | None = None  # per move without time settings
-    sgf_dir: Path | None = None  # a record of every game goes here (None: no records)
+    sgf_dir: Path | None = None
     name: str = "tengen"
-    final_score_playouts: int = 400
+    score_playouts: int = 400  # dead-stone estimate behind final_score / final_status_list
 
 
 def _color(text: str) -> int:
@@ -60,6 +62,8 @@ def _color(text: str) -> int:
 
 
 def _int(text: str, low: int | None = None, high: int | None = None) -> int:
+    if not text.isascii() or len(text) > 30:
+        raise GtpFailure("syntax error")
     try:
         value = int(text)
     except ValueError as exc:
@@ -69,12 +73,14 @@ def _int(text: str, low: int | None = None, high: int | None = None) -> int:
     return value
 
 
-def _float(text: str) -> float:
+def _float(text: str, low: float = -math.inf, high: float = math.inf) -> float:
+    if not text.isascii() or len(text) > 60:
+        raise GtpFailure("syntax error")
     try:
         value = float(text)
     except ValueError as exc:
         raise GtpFailure("syntax error") from exc
-    if not math.isfinite(value):
+    if not math.isfinite(value) or not low <= value <= high:
         raise GtpFailure("syntax error")
     return value
 
@@ -85,7 +91,7 @@ def clean_line(raw: str) -> str:
     for ch in raw:
         if ch == "\t":
             out.append(" ")
-        elif ch == "\n" or (ord(ch) >= 32 and ord(ch) != 127):
+        elif ord(ch) >= 32 and ord(ch) != 127:
             out.append(ch)
     text = "".join(out)
     if "#" in text:
@@ -124,10 +130,26 @@ def handicap_points(size: int, stones: int) -> list[int]:
     return corners + sides_lr + sides_tb + [center]
 
 
-class GtpEngine:
-    """GTP state and handlers over a Player (the built-in UCT player or a network player)."""
+def spread_points(size: int, stones: int) -> list[int]:
+    """`stones` points for free handicap where the fixed pattern has none: from the centre
+    outwards, first points not next to an earlier one, then any."""
+    area = size * size
+    order = sorted(range(area), key=lambda m: ((m % size - size // 2) ** 2 + (m // size - size // 2) ** 2, m))
+    points: list[int] = []
+    for m in order:
+        if len(points) == stones:
+            return points
+        if all(abs(m % size - p % size) + abs(m // size - p // size) > 1 for p in points):
+            points.append(m)
+    taken = set(points)
+    points += [m for m in order if m not in taken][: stones - len(points)]
+    return points
 
-    def __init__(self, player: Player, config: GtpConfig | None = None, out: TextIO | None = None) -> None:
+
+class GtpEngine:
+    """GTP state (board, clocks, records) and the command handlers over one UctPlayer."""
+
+    def __init__(self, player: UctPlayer, config: GtpConfig | None = None, out: TextIO | None = None) -> None:
         self.player = player
         self.config = config or GtpConfig()
         self.out = out or sys.stdout
@@ -136,7 +158,9 @@ class GtpEngine:
         self.game = _core.Game(self.size, self.komi)
         self.setup: list[tuple[int, int]] = []
         self.handicap = 0
-        self.clock = TimeKeeper()
+        self.result: str | None = None  # set when a player resigned
+        self.our_colors: set[int] = set()  # colours we generated moves for (for the record's PB/PW)
+        self.clock = GameClock()
         self.quit_requested = False
         self._write_lock = threading.Lock()
         self._analysis: threading.Thread | None = None
@@ -147,15 +171,16 @@ class GtpEngine:
     # ------------------------------------------------------------------ protocol plumbing
 
     def commands(self) -> list[str]:
+        """Names of all known commands, sorted."""
         return sorted(n[4:].replace("_dash_", "-") for n in dir(self) if n.startswith("cmd_"))
 
-    def _handler(self, name: str) -> Callable[[list[str]], str] | None:
-        attr = "cmd_" + name.replace("-", "_dash_")
-        if not name or not all(c.isalnum() or c in "-_" for c in name):
+    def _handler(self, name: str) -> Callable[[list[str]], object] | None:
+        if not name or not name.isascii() or not all(c.isalnum() or c in "-_" for c in name) or "_dash_" in name:
             return None
-        return getattr(self, attr, None)
+        return getattr(self, "cmd_" + name.replace("-", "_dash_"), None)
 
     def write(self, text: str) -> None:
+        """Writes text to the output stream and flushes it (thread-safe)."""
         with self._write_lock:
             self.out.write(text)
             self.out.flush()
@@ -169,7 +194,7 @@ class GtpEngine:
             return None
         parts = line.split()
         ident = ""
-        if parts[0].isdigit():
+        if parts[0].isascii() and parts[0].isdigit():
             ident = parts.pop(0)
             if not parts:
                 return f"?{ident} syntax error\n\n"
@@ -198,19 +223,31 @@ class GtpEngine:
             text = text.replace("\n\n", "\n")
         return f"={ident} {text}\n\n"
 
-    def serve(self, stream: BinaryIO | TextIO) -> None:
-        """Reads commands until quit or end of input; analysis runs until the next line."""
+    def serve(self, in_stream: BinaryIO | TextIO, out_stream: TextIO | None = None) -> None:
+        """Reads commands from in_stream (bytes are decoded with replacement) and answers on
+        out_stream (default: the engine's), until quit or end of input. Analysis runs until
+        the next line. The game in progress is recorded on the way out."""
+        if out_stream is not None:
+            self.out = out_stream
         lines: queue.Queue[str | None] = queue.Queue()
 
         def reader() -> None:
-            while True:
-                raw = stream.readline()
-                if not raw:
-                    lines.put(None)
-                    return
-                if isinstance(raw, bytes):
-                    raw = raw.decode("utf-8", errors="replace")
-                lines.put(raw)
+            try:
+                while True:
+                    raw = in_stream.readline(MAX_LINE + 1)
+                    if not raw:
+                        break
+                    if len(raw) > MAX_LINE and not raw.endswith(b"\n" if isinstance(raw, bytes) else "\n"):
+                        while True:  # drop the rest of an over-long line: it gets one answer
+                            more = in_stream.readline(MAX_LINE + 1)
+                            if not more or more.endswith(b"\n" if isinstance(more, bytes) else "\n"):
+                                break
+                    if isinstance(raw, bytes):
+                        raw = raw.decode("utf-8", errors="replace")
+                    lines.put(raw)
+            except (OSError, ValueError):
+                pass
+            lines.put(None)
 
         threading.Thread(target=reader, daemon=True).start()
         try:
@@ -229,20 +266,26 @@ class GtpEngine:
     # ------------------------------------------------------------------ game helpers
 
     def _record_game(self) -> None:
+        """Writes the game in progress to sgf_dir (temporary name, then rename) if it has moves."""
         if self.config.sgf_dir is None or self.game.move_number == 0:
             return
         self._games_recorded += 1
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path(self.config.sgf_dir) / f"tengen-{stamp}-{self._games_recorded:03d}.sgf"
-        data = game_to_sgf(self.game, self.setup, handicap=self.handicap)
+        path = Path(self.config.sgf_dir) / f"tengen-{stamp}-{os.getpid()}-{self._games_recorded:03d}.sgf"
+        names = {c: (self.config.name if c in self.our_colors else "") for c in (1, 2)}
+        data = game_to_sgf(self.game, self.setup, black=names[1], white=names[2], result=self.result,
+                           handicap=self.handicap)
         with contextlib.suppress(OSError):
             write_atomically(path, data)
 
-    def _new_game(self) -> None:
+    def _new_game(self, size: int) -> None:
         self._record_game()
-        self.game = _core.Game(self.size, self.komi)
+        self.size = size
+        self.game = _core.Game(size, self.komi)
         self.setup = []
         self.handicap = 0
+        self.result = None
+        self.our_colors = set()
 
     def _vertex(self, text: str) -> int:
         try:
@@ -251,62 +294,28 @@ class GtpEngine:
             raise GtpFailure("syntax error") from exc
 
     def _score(self) -> float:
-        return self.game.final_score(self.config.final_score_playouts, 0)
+        return self.game.final_score(self.config.score_playouts, 0)
 
-    def _budget(self, color: int) -> tuple[Budget, float | None]:
-        """The move's budget and, under time control, the hard cap in seconds."""
-        empties = int((self.game.board() == 0).sum())
-        planned = self.clock.budget(color, empties)
-        if planned is not None:
-            seconds, cap = planned
-            if self.config.seconds is not None:
-                seconds = min(seconds, self.config.seconds)
-            return Budget(visits=self.config.visits, seconds=seconds), cap
-        if self.config.visits is None and self.config.seconds is None:
-            return Budget(), None
-        return Budget(visits=self.config.visits, seconds=self.config.seconds), None
-
-    def _choose(
+    def _generate(
         self,
         color: int,
         allow_pass: bool = True,
+        play: bool = True,
         on_update: Callable[[list[Candidate]], None] | None = None,
         interval: float = 1.0,
-    ) -> int:
-        """Searches for `color`; returns a dense move or -1 for resignation."""
-        game = self.game
-        if game.to_move != color:
-            game = game.copy()
-            game.to_move = color
-        # The opponent passed and we are ahead on the board: end the game.
-        if allow_pass and game.consecutive_passes >= 1 and game.move_number > 0:
-            score = self._score()
-            if (score > 0) == (color == 1) and score != 0:
-                return game.pass_move
-        budget, cap = self._budget(color)
-        out = self.player.search(game, budget, on_update=on_update, update_seconds=interval)
-        if cap is not None and budget.seconds is not None and len(out.candidates) > 1:
-            best, second = out.candidates[0], out.candidates[1]
-            spent = out.seconds
-            # A close race between the two best moves: think longer, within the cap.
-            if second.visits * 1.3 > best.visits and cap - spent > 0.2:
-                extra = Budget(visits=None, seconds=min(budget.seconds, cap - spent))
-                out = self.player.search(game, extra, on_update=on_update, update_seconds=interval)
-        move = out.move
-        if move == game.pass_move and not allow_pass:
-            # kgs-genmove_cleanup: keep playing while dead opponent stones remain.
-            for c in out.candidates:
-                if c.move != game.pass_move and game.is_legal(color, c.move):
-                    move = c.move
-                    break
-        if move >= 0 and not game.is_legal(color, move):
-            move = game.pass_move
-        return move
-
-    def _play_generated(self, color: int, move: int) -> str:
-        if move < 0:
+    ) -> str:
+        """Asks the player for `color`'s move; plays it unless play is False; returns its GTP name."""
+        clock = self.clock if play else None
+        move = self.player.genmove(self.game, color, clock, allow_pass=allow_pass, on_update=on_update,
+                                   update_seconds=interval)
+        if move == RESIGN:
+            if play:
+                self.our_colors.add(color)
+                self.result = "W+R" if color == 1 else "B+R"
             return "resign"
-        self.game.play(color, move)
+        if play:
+            self.game.play(color, move)
+            self.our_colors.add(color)
         return format_vertex(move, self.size)
 
     # ------------------------------------------------------------------ required commands
@@ -338,25 +347,18 @@ class GtpEngine:
         size = _int(args[0])
         if not _core.MIN_SIZE <= size <= _core.MAX_SIZE or not self.player.supports_size(size):
             raise GtpFailure("unacceptable size")
-        self._record_game()
-        self.size = size
-        self.game = _core.Game(self.size, self.komi)
-        self.setup = []
-        self.handicap = 0
+        self._new_game(size)
         return ""
 
     def cmd_clear_board(self, args: list[str]) -> str:
-        self._new_game()
+        self._new_game(self.size)
         return ""
 
     def cmd_komi(self, args: list[str]) -> str:
         if len(args) != 1:
             raise GtpFailure("syntax error")
-        value = _float(args[0])
-        if abs(value) > 1000:
-            raise GtpFailure("syntax error")
-        self.komi = value
-        self.game.komi = value
+        self.komi = _float(args[0], -MAX_KOMI, MAX_KOMI)
+        self.game.komi = self.komi
         return ""
 
     def cmd_play(self, args: list[str]) -> str:
@@ -371,32 +373,30 @@ class GtpEngine:
     def cmd_genmove(self, args: list[str]) -> str:
         if len(args) != 1:
             raise GtpFailure("syntax error")
-        color = _color(args[0])
-        return self._play_generated(color, self._choose(color))
+        return self._generate(_color(args[0]))
 
     def cmd_reg_genmove(self, args: list[str]) -> str:
         if len(args) != 1:
             raise GtpFailure("syntax error")
-        move = self._choose(_color(args[0]))
-        return "resign" if move < 0 else format_vertex(move, self.size)
+        return self._generate(_color(args[0]), play=False)
 
     def cmd_kgs_dash_genmove_cleanup(self, args: list[str]) -> str:
         if len(args) != 1:
             raise GtpFailure("syntax error")
         color = _color(args[0])
-        dead = self.game.dead_stones(self.config.final_score_playouts, 0)
-        board = self.game.board()
-        opponent_dead = bool(((dead == 1) & (board == 3 - color)).any())
-        return self._play_generated(color, self._choose(color, allow_pass=not opponent_dead))
+        dead = opponent_dead_stones(self.game, color, self.config.score_playouts)
+        return self._generate(color, allow_pass=not dead)
 
     def cmd_undo(self, args: list[str]) -> str:
         if not self.game.undo():
             raise GtpFailure("cannot undo")
+        self.result = None
         return ""
 
     def cmd_showboard(self, args: list[str]) -> str:
         moves = self.game.moves()
-        return "\n" + render(self.game, moves[-1][1] if moves else None)
+        to_move = "Black" if self.game.to_move == 1 else "White"
+        return "\n" + render(self.game, moves[-1][1] if moves else None) + f"\n{to_move} to move"
 
     # ------------------------------------------------------------------ scoring
 
@@ -410,10 +410,10 @@ class GtpEngine:
         if len(args) != 1 or args[0].lower() not in ("alive", "dead", "seki"):
             raise GtpFailure("syntax error")
         status = args[0].lower()
-        board = self.game.board()
-        dead = self.game.dead_stones(self.config.final_score_playouts, 0)
         if status == "seki":
-            return ""  # the estimate does not single out seki; such stones are listed alive
+            return ""  # the dead-stone estimate does not single out seki; such stones are listed alive
+        board = self.game.board()
+        dead = self.game.dead_stones(self.config.score_playouts, 0)
         want = 1 if status == "dead" else 0
         points = [
             format_vertex(x + y * self.size, self.size)
@@ -426,7 +426,7 @@ class GtpEngine:
     # ------------------------------------------------------------------ handicap
 
     def _require_empty(self) -> None:
-        if self.game.move_number > 0 or self.setup or int((self.game.board() != 0).sum()) > 0:
+        if self.game.move_number > 0 or self.setup or bool((self.game.board() != 0).any()):
             raise GtpFailure("board not empty")
 
     def _place_handicap(self, points: list[int]) -> None:
@@ -453,25 +453,9 @@ class GtpEngine:
             raise GtpFailure("syntax error")
         stones = _int(args[0])
         self._require_empty()
-        area = self.size * self.size
-        if stones < 2 or stones >= area:
+        if stones < 2 or stones >= self.size * self.size:
             raise GtpFailure("invalid number of stones")
-        points = handicap_points(self.size, stones)
-        if not points:
-            # Spread the stones over the board: a coarse grid, densest first on the 4th/3rd lines.
-            order = sorted(range(area), key=lambda m: (abs(m % self.size - self.size // 2) ** 2
-                                                     + abs(m // self.size - self.size // 2) ** 2, m))
-            points = []
-            for m in order:
-                if all(abs(m % self.size - p % self.size) + abs(m // self.size - p // self.size) > 1 for p in points):
-                    points.append(m)
-                if len(points) == stones:
-                    break
-            for m in order:
-                if len(points) == stones:
-                    break
-                if m not in points:
-                    points.append(m)
+        points = handicap_points(self.size, stones) or spread_points(self.size, stones)
         self._place_handicap(points)
         return " ".join(format_vertex(p, self.size) for p in points)
 
@@ -486,27 +470,25 @@ class GtpEngine:
         if len(set(points)) != len(points) or self.game.pass_move in points:
             raise GtpFailure("bad vertex list")
         trial = _core.Game(self.size, self.komi)
-        for p in points:
-            if not trial.place_setup_stone(1, p):
-                raise GtpFailure("bad vertex list")
+        if not all(trial.place_setup_stone(1, p) for p in points):
+            raise GtpFailure("bad vertex list")
         self._place_handicap(points)
         return ""
 
     # ------------------------------------------------------------------ time
 
+    def _set_clock(self, settings: TimeSettings) -> None:
+        self.clock.set(settings)
+
     def cmd_time_settings(self, args: list[str]) -> str:
         if len(args) != 3:
             raise GtpFailure("syntax error")
-        main, period, stones = _float(args[0]), _float(args[1]), _int(args[2], 0)
-        if main < 0 or period < 0:
-            raise GtpFailure("syntax error")
-        if period > 0 and stones == 0:
-            kind = "none"  # the spec: byo-yomi time with no stones means no time limit
-        elif period == 0:
-            kind = "absolute"
-        else:
-            kind = "canadian"
-        self.clock.set(TimeSettings(kind, main, period, stones))
+        main, period = _float(args[0], 0, 1e8), _float(args[1], 0, 1e8)
+        stones = _int(args[2], 0, 10**5)
+        try:
+            self._set_clock(TimeSettings.from_gtp(main, period, stones))
+        except ValueError as exc:
+            raise GtpFailure("syntax error") from exc
         return ""
 
     def cmd_kgs_dash_time_settings(self, args: list[str]) -> str:
@@ -517,22 +499,24 @@ class GtpEngine:
             if kind == "none" and len(args) == 1:
                 settings = TimeSettings("none")
             elif kind == "absolute" and len(args) == 2:
-                settings = TimeSettings("absolute", _float(args[1]))
+                settings = TimeSettings("absolute", _float(args[1], 0, 1e8))
             elif kind == "byoyomi" and len(args) == 4:
-                settings = TimeSettings("byoyomi", _float(args[1]), _float(args[2]), 0, _int(args[3], 0))
+                settings = TimeSettings("byoyomi", _float(args[1], 0, 1e8), _float(args[2], 0, 1e8), 0,
+                                        _int(args[3], 0, 10**5))
             elif kind == "canadian" and len(args) == 4:
-                settings = TimeSettings("canadian", _float(args[1]), _float(args[2]), _int(args[3], 1))
+                settings = TimeSettings("canadian", _float(args[1], 0, 1e8), _float(args[2], 0, 1e8),
+                                        _int(args[3], 1, 10**5))
             else:
                 raise GtpFailure("syntax error")
         except ValueError as exc:
             raise GtpFailure("syntax error") from exc
-        self.clock.set(settings)
+        self._set_clock(settings)
         return ""
 
     def cmd_time_left(self, args: list[str]) -> str:
         if len(args) != 3:
             raise GtpFailure("syntax error")
-        color, seconds, stones = _color(args[0]), _float(args[1]), _int(args[2], 0)
+        color, seconds, stones = _color(args[0]), _float(args[1], -1e8, 1e8), _int(args[2], 0, 10**5)
         self.clock.time_left(color, seconds, stones)
         return ""
 
@@ -543,7 +527,7 @@ class GtpEngine:
             raise GtpFailure("syntax error")
         limit = None
         if len(args) == 2:
-            limit = _int(args[1], 1) - 1  # "move number": load up to, not including, that move
+            limit = _int(args[1], 1) - 1  # "move number": the position before that move
         try:
             data = Path(args[0]).read_bytes()
             loaded = load_sgf(data, move_limit=limit)
@@ -551,23 +535,30 @@ class GtpEngine:
             raise GtpFailure("cannot load file") from exc
         if not self.player.supports_size(loaded.game.size):
             raise GtpFailure("cannot load file")
-        self._record_game()
+        self._new_game(loaded.game.size)
         self.game = loaded.game
-        self.size = loaded.game.size
         self.komi = loaded.game.komi
         self.setup = list(loaded.setup)
         self.handicap = loaded.handicap
         return "black" if self.game.to_move == 1 else "white"
 
     def cmd_printsgf(self, args: list[str]) -> str:
-        data = game_to_sgf(self.game, self.setup, handicap=self.handicap)
+        data = game_to_sgf(self.game, self.setup, result=self.result, handicap=self.handicap)
         if args:
             try:
                 write_atomically(args[0], data)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 raise GtpFailure(f"cannot write {args[0]}") from exc
             return ""
         return data.decode("utf-8", errors="replace").strip()
+
+    def cmd_gogui_dash_analyze_commands(self, args: list[str]) -> str:
+        return "\n".join([
+            "string/Final score/final_score",
+            "plist/Dead stones/final_status_list dead",
+            "plist/Alive stones/final_status_list alive",
+            "none/Analyze (lz)/lz-analyze %c 50",
+        ])
 
     # ------------------------------------------------------------------ analysis
 
@@ -581,7 +572,7 @@ class GtpEngine:
         if i < len(args) and args[i].lower() in ("b", "w", "black", "white"):
             color = _color(args[i])
             i += 1
-        if i < len(args) and args[i].isdigit():
+        if i < len(args) and args[i].isascii() and args[i].isdigit():
             interval = _int(args[i], 0) / 100.0
             i += 1
         while i < len(args):
@@ -617,14 +608,12 @@ class GtpEngine:
     def _analyze(self, kind: str, args: list[str]) -> _Streaming:
         color, interval, max_moves, ownership = self._parse_analyze(args)
         game = self.game.copy()
-        game.to_move = color
         fmt = self._formatter(kind, max_moves, ownership, color)
         stop = self._analysis_stop
         stop.clear()
 
         def run() -> None:
-            self.player.search(game, Budget(visits=10**9, seconds=None), stop=stop,
-                               on_update=lambda c: self.write(fmt(c) + "\n"), update_seconds=interval)
+            self.player.analyze(game, color, stop, lambda c: self.write(fmt(c) + "\n"), interval)
 
         return _Streaming(self, run)
 
@@ -640,8 +629,10 @@ class GtpEngine:
         color, interval, max_moves, ownership = self._parse_analyze(args)
         fmt = self._formatter(kind, max_moves, ownership, color)
         self.write(f"={self._current_id}\n")
-        move = self._choose(color, on_update=lambda c: self.write(fmt(c) + "\n"), interval=interval)
-        answer = self._play_generated(color, move)
+        try:
+            answer = self._generate(color, on_update=lambda c: self.write(fmt(c) + "\n"), interval=interval)
+        except Exception:  # noqa: BLE001 - the `=` is out: end the answer properly
+            answer = "pass"
         self.write(f"play {answer}\n\n")
         return _STREAMED
 
@@ -652,6 +643,7 @@ class GtpEngine:
         return self._genmove_analyze("kata", args)
 
     def stop_analysis(self) -> None:
+        """Stops a running analysis and ends its answer with the blank line."""
         if self._analysis is not None:
             self._analysis_stop.set()
             self._analysis.join()
