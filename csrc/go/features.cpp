@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <thread>
 #include <vector>
@@ -364,14 +365,12 @@ void write_features_batch(const Game* const* games, int count, FeatureSet set, c
   });
 }
 
-template <typename T>
-int replay_features(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
-                    FeatureSet set, const int* syms, T* out, T* masks, int64_t* targets, int threads) {
+int replay_records(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
+                   int threads, const std::function<void(int, const Game&, int)>& visit,
+                   const std::function<void(int)>& fail) {
   if (count <= 0) return 0;
   const int n = r.size;
   const int n2 = n * n;
-  const size_t stride = static_cast<size_t>(num_planes(set)) * n2;
-  const size_t mstride = static_cast<size_t>(n2) + 1;
   // Visit samples game by game, in move order, so one replay serves all samples of a game.
   std::vector<int> order(static_cast<size_t>(count));
   std::iota(order.begin(), order.end(), 0);
@@ -391,22 +390,18 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
       const int i = order[static_cast<size_t>(j)];
       const int64_t gi = sample_game[i];
       const int mi = sample_move[i];
-      T* planes = out + stride * i;
-      T* mask = masks ? masks + mstride * i : nullptr;
-      auto fail = [&]() {
-        std::fill(planes, planes + stride, T(0));
-        if (mask) std::fill(mask, mask + mstride, T(0));
-        if (targets) targets[i] = -1;
+      auto bad = [&]() {
+        fail(i);
         failed.fetch_add(1, std::memory_order_relaxed);
       };
       if (gi < 0 || gi >= r.num_games) {
-        fail();
+        bad();
         continue;
       }
       const int64_t off = r.game_offsets[gi];
       const int64_t len = r.game_offsets[gi + 1] - off;
       if (mi < 0 || mi > len) {
-        fail();
+        bad();
         continue;
       }
       if (gi != cur_game || mi < cur_move) {
@@ -425,25 +420,44 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
         ++cur_move;
       }
       if (!ok) {
-        fail();
+        bad();
         continue;
       }
-      const int sym = syms ? syms[i] : 0;
+      int target = -1;
       if (mi < len) {
         const int c = r.colors[off + mi];
-        const int mv = r.moves[off + mi];
-        if ((c != BLACK && c != WHITE) || mv < 0 || mv > n2) {
-          fail();
+        target = r.moves[off + mi];
+        if ((c != BLACK && c != WHITE) || target < 0 || target > n2) {
+          bad();
           continue;
         }
         g.set_to_move(Color(c));
       }
-      write_features(g, set, sym, planes);
-      if (mask) write_move_mask(g, sym, false, mask);
-      if (targets) targets[i] = mi < len ? symmetry_index(r.moves[off + mi], sym, n) : -1;
+      visit(i, g, target);
     }
   });
   return failed.load();
+}
+
+template <typename T>
+int replay_features(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
+                    FeatureSet set, const int* syms, T* out, T* masks, int64_t* targets, int threads) {
+  const int n = r.size;
+  const size_t stride = static_cast<size_t>(num_planes(set)) * n * n;
+  const size_t mstride = static_cast<size_t>(n) * n + 1;
+  return replay_records(
+      r, sample_game, sample_move, count, threads,
+      [&](int i, const Game& g, int target) {
+        const int sym = syms ? syms[i] : 0;
+        write_features(g, set, sym, out + stride * i);
+        if (masks) write_move_mask(g, sym, false, masks + mstride * i);
+        if (targets) targets[i] = target >= 0 ? symmetry_index(target, sym, n) : -1;
+      },
+      [&](int i) {
+        std::fill(out + stride * i, out + stride * (i + 1), T(0));
+        if (masks) std::fill(masks + mstride * i, masks + mstride * (i + 1), T(0));
+        if (targets) targets[i] = -1;
+      });
 }
 
 #define TENGEN_FEATURES_INSTANTIATE(T)                                                                       \

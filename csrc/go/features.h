@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "go/board.h"
 #include "go/game.h"
@@ -110,6 +111,15 @@ struct GameRecords {
   const uint8_t* setup_colors = nullptr;
   int64_t num_games = 0;
 };
+
+// Replays each sample's game (simple ko, no suicide) to just before move sample_move[i], sets
+// the player to move to that move's colour, and calls visit(i, game, move played there, or -1
+// at the end of the record); fail(i) for samples whose replay fails. Samples of one game are
+// served by one replay; threads > 1 splits the samples over C++ threads, each with its own
+// Game, so visit and fail must be safe to call concurrently for distinct i. Returns failures.
+int replay_records(const GameRecords& records, const int64_t* sample_game, const int32_t* sample_move,
+                   int count, int threads, const std::function<void(int, const Game&, int)>& visit,
+                   const std::function<void(int)>& fail);
 
 // For each sample i: replays game sample_game[i] (simple ko, no suicide) up to just before
 // its move number sample_move[i], writes that position's planes (under syms[i], null =
