@@ -128,7 +128,7 @@ def test_value_and_policy_value_training(shards: Path, tmp_path: Path) -> None:
 
 def test_config_file_and_overrides(tmp_path: Path) -> None:
     cfg = load_config(Path(__file__).parents[1] / "configs" / "sl_9x9_cpu.yaml", {"net.blocks": "2"})
-    assert cfg.net.blocks == 2 and cfg.net.board_size == 9 and cfg.train.optimizer == "sgd"
+    assert cfg.net.blocks == 2 and cfg.net.board_size == 9 and cfg.train.optimizer == "adamw"
     with pytest.raises(ValueError, match="unknown net setting"):
         load_config(None, {"net.depth": 3})
     with pytest.raises(ValueError, match="train.batch_size must be of type int"):
