@@ -53,6 +53,16 @@ void Board::clear() {
       color_[p] = EMPTY;
       add_empty(p);
     }
+  // Border cells get a harmless count (4 empty) that stone updates can move without wrapping.
+  for (int p = 0; p < area_; ++p) {
+    if (color_[p] == BORDER) {
+      nbr_counts_[p] = 4;
+      continue;
+    }
+    int empty = 0, border = 0;
+    for (int d = 0; d < 4; ++d) (color_[p + delta_[d]] == BORDER ? border : empty) += 1;
+    nbr_counts_[p] = static_cast<uint16_t>(empty | (border << 4) | (border << 8));
+  }
 }
 
 void Board::copy_from(const Board& o) {
@@ -77,6 +87,7 @@ void Board::copy_from(const Board& o) {
   std::memcpy(libs_.data(), o.libs_.data(), n * sizeof(libs_[0]));
   std::memcpy(lib_sum_.data(), o.lib_sum_.data(), n * sizeof(lib_sum_[0]));
   std::memcpy(lib_sumsq_.data(), o.lib_sumsq_.data(), n * sizeof(lib_sumsq_[0]));
+  std::memcpy(nbr_counts_.data(), o.nbr_counts_.data(), n * sizeof(nbr_counts_[0]));
   std::memcpy(empty_.data(), o.empty_.data(), static_cast<size_t>(num_empty_) * sizeof(empty_[0]));
   std::memcpy(empty_pos_.data(), o.empty_pos_.data(), n * sizeof(empty_pos_[0]));
 }
@@ -132,6 +143,7 @@ int Board::liberties(int p, int cap) const {
 }
 
 bool Board::is_suicide(int p, Color c) const {
+  if (empty_neighbours(p) > 0) return false;
   const Color o = opponent(c);
   for (int d = 0; d < 4; ++d) {
     const int n = p + delta_[d];
@@ -162,6 +174,7 @@ void Board::place_stone(int p, Color c) {
   libs_[p] = lib_sum_[p] = 0;
   lib_sumsq_[p] = 0;
   remove_empty(p);
+  count_stone_added(p, c);
   hash_ ^= kZobrist.key[c][p];
   stone_count_[c] += 1;
 }
@@ -188,6 +201,7 @@ int Board::remove_chain(int chain) {
   int s = chain;
   do {
     color_[s] = EMPTY;
+    count_stone_removed(s, c);
     hash_ ^= kZobrist.key[c][s];
     add_empty(s);
     ++count;
@@ -283,14 +297,6 @@ uint64_t Board::hash_after(int p, Color c) const {
     } while (s != ch);
   }
   return h;
-}
-
-bool Board::is_eye_like(int p, Color c) const {
-  for (int d = 0; d < 4; ++d) {
-    const uint8_t nc = color_[p + delta_[d]];
-    if (nc != c && nc != BORDER) return false;
-  }
-  return true;
 }
 
 bool Board::is_true_eye(int p, Color c) const {

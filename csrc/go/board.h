@@ -88,8 +88,12 @@ class Board {
   // The hash the position would have after c plays p (p legal, no suicide).
   uint64_t hash_after(int p, Color c) const;
 
-  // A point whose four neighbours are c (or border) and which is not a false eye.
-  bool is_eye_like(int p, Color c) const;
+  // Neighbour counts kept incrementally: empty neighbours, and c-or-border neighbours.
+  int empty_neighbours(int p) const { return nbr_counts_[p] & 0xF; }
+  int friendly_or_border_neighbours(int p, Color c) const { return (nbr_counts_[p] >> (4 * c)) & 0xF; }
+  // A point whose four neighbours are c (or border).
+  bool is_eye_like(int p, Color c) const { return friendly_or_border_neighbours(p, c) == 4; }
+  // An eye-like point that is not a false eye.
   bool is_true_eye(int p, Color c) const;
 
   // Tromp-Taylor area: stones + empty regions reaching only one colour. Black minus white.
@@ -112,6 +116,15 @@ class Board {
   void merge_chains(int keep, int gone);
   int remove_chain(int chain);
   void add_empty(int p);
+  // Neighbour-count bookkeeping when point p changes between empty and colour c.
+  void count_stone_added(int p, Color c) {
+    const uint16_t d = static_cast<uint16_t>((1u << (4 * c)) - 1u);
+    for (int i = 0; i < 4; ++i) nbr_counts_[p + delta_[i]] = static_cast<uint16_t>(nbr_counts_[p + delta_[i]] + d);
+  }
+  void count_stone_removed(int p, Color c) {
+    const uint16_t d = static_cast<uint16_t>((1u << (4 * c)) - 1u);
+    for (int i = 0; i < 4; ++i) nbr_counts_[p + delta_[i]] = static_cast<uint16_t>(nbr_counts_[p + delta_[i]] - d);
+  }
   void remove_empty(int p);
 
   int size_ = 9;
@@ -135,6 +148,8 @@ class Board {
   std::array<int32_t, kMaxPoints> libs_;        // pseudo-liberty count
   std::array<int32_t, kMaxPoints> lib_sum_;
   std::array<int64_t, kMaxPoints> lib_sumsq_;
+  // Per point, 4 bits each: empty neighbours | black-or-border << 4 | white-or-border << 8.
+  std::array<uint16_t, kMaxPoints> nbr_counts_;
   std::array<int16_t, kMaxPoints> empty_;       // list of empty points
   std::array<int16_t, kMaxPoints> empty_pos_;   // index of a point in empty_
 };

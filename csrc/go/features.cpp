@@ -241,23 +241,37 @@ bool is_ladder_escape(const Board& b, int p, Color c, int budget) {
   return false;
 }
 
+PositionView view_of(const Game& game) {
+  PositionView v;
+  v.to_move = game.to_move();
+  v.game = &game;
+  const int hist = game.history_length();
+  for (int k = 0; k < kRawHistory && k <= hist; ++k) v.boards[k] = &game.board_ago(k);
+  const auto& moves = game.moves();
+  const int nm = static_cast<int>(moves.size());
+  for (int k = 1; k <= kRawHistory && k <= nm; ++k) v.recent_moves[k - 1] = moves[nm - k].move;
+  return v;
+}
+
 template <typename T>
-void write_features(const Game& game, FeatureSet set, int sym, T* out) {
-  const Board& b = game.board();
+void write_features(const PositionView& view, FeatureSet set, int sym, T* out) {
+  const Board& b = *view.boards[0];
   const int n = b.size();
   const int n2 = n * n;
   const int planes = num_planes(set);
   std::fill(out, out + static_cast<size_t>(planes) * n2, T(0));
   int map[kMaxSize * kMaxSize];
   for (int i = 0; i < n2; ++i) map[i] = symmetry_index(i, sym, n);
-  const Color me = game.to_move();
+  const Color me = view.to_move;
   const Color opp = opponent(me);
   auto set1 = [&](int plane, int i) { out[static_cast<size_t>(plane) * n2 + map[i]] = T(1); };
+  auto legal = [&](int i) {
+    return view.game ? view.game->is_legal(i, me) : b.is_legal(b.from_index(i), me);
+  };
 
   if (set == FeatureSet::kRaw) {
-    const int hist = game.history_length();
-    for (int k = 0; k < kRawHistory && k <= hist; ++k) {
-      const Board& h = game.board_ago(k);
+    for (int k = 0; k < kRawHistory && view.boards[k]; ++k) {
+      const Board& h = *view.boards[k];
       for (int i = 0; i < n2; ++i) {
         const Color col = h.at(h.from_index(i));
         if (col == me)
@@ -274,11 +288,9 @@ void write_features(const Game& game, FeatureSet set, int sym, T* out) {
   // Turns since each stone was played: only the 7 latest moves matter (older is ">= 8").
   // The latest move at a point that holds a stone now is the move that placed it.
   uint8_t age[kMaxSize * kMaxSize] = {};
-  const auto& moves = game.moves();
-  const int nm = static_cast<int>(moves.size());
-  for (int k = 1; k <= 7 && k <= nm; ++k) {
-    const int mv = moves[nm - k].move;
-    if (mv >= n2 || age[mv]) continue;
+  for (int k = 1; k <= 7; ++k) {
+    const int mv = view.recent_moves[k - 1];
+    if (mv < 0 || mv >= n2 || age[mv]) continue;
     if (b.at(b.from_index(mv)) != EMPTY) age[mv] = static_cast<uint8_t>(k);
   }
   int libs_of_chain[kMaxPoints];
@@ -297,7 +309,7 @@ void write_features(const Game& game, FeatureSet set, int sym, T* out) {
       continue;
     }
     set1(agplanes::kStones + 2, i);
-    if (!game.is_legal(i, me)) continue;
+    if (!legal(i)) continue;
     const MoveEffect e = analyze_move(b, p, me);
     set1(agplanes::kCaptureSize + std::min(e.captured, 7), i);
     if (e.liberties == 1) set1(agplanes::kSelfAtari + std::min(e.chain_size, 8) - 1, i);
@@ -461,7 +473,7 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
 }
 
 #define TENGEN_FEATURES_INSTANTIATE(T)                                                                       \
-  template void write_features<T>(const Game&, FeatureSet, int, T*);                                        \
+  template void write_features<T>(const PositionView&, FeatureSet, int, T*);                                \
   template void write_move_mask<T>(const Game&, int, bool, T*);                                              \
   template void write_features_batch<T>(const Game* const*, int, FeatureSet, const int*, T*, T*, int);       \
   template int replay_features<T>(const GameRecords&, const int64_t*, const int32_t*, int, FeatureSet,       \

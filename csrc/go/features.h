@@ -83,9 +83,23 @@ MoveEffect analyze_move(const Board& board, int p, Color c);
 bool is_ladder_capture(const Board& board, int p, Color c, int budget = kLadderBudget);
 bool is_ladder_escape(const Board& board, int p, Color c, int budget = kLadderBudget);
 
-// Planes for game's player to move: num_planes(set) * size * size elements.
+// A position to encode without a whole Game (search leaves): the current board, earlier
+// boards, the latest moves, and optionally the Game whose rules decide legality (superko).
+struct PositionView {
+  const Board* boards[kRawHistory] = {nullptr};  // [0] now, [k] k moves ago; nullptr before the game
+  Color to_move = BLACK;
+  int recent_moves[kRawHistory] = {-1, -1, -1, -1, -1, -1, -1, -1};  // [k-1]: dense move k moves ago
+  const Game* game = nullptr;  // legality with the game's rules when set, else simple ko + no suicide
+};
+PositionView view_of(const Game& game);
+
+// Planes for the player to move: num_planes(set) * size * size elements.
 template <typename T>
-void write_features(const Game& game, FeatureSet set, int sym, T* out);
+void write_features(const PositionView& view, FeatureSet set, int sym, T* out);
+template <typename T>
+void write_features(const Game& game, FeatureSet set, int sym, T* out) {
+  write_features(view_of(game), set, sym, out);
+}
 
 // size*size + 1 entries (pass last, always 1): 1 where the move is legal for the player to
 // move, or, with `sensible`, legal and not filling one of the mover's own true eyes.

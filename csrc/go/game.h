@@ -47,6 +47,11 @@ class Game {
   const Board& board_ago(int k) const {
     return k == 0 ? board_ : undo_stack_[undo_stack_.size() - static_cast<std::size_t>(k)].board;
   }
+  // The board k moves ago (k = 0: now), or nullptr past the start of the recorded history.
+  const Board* history_board(int k) const {
+    if (k < 0 || k > history_length()) return nullptr;
+    return &board_ago(k);
+  }
   int num_setup_stones() const { return setup_stones_; }
 
   // Dense move <-> padded point (pass <-> kPass).

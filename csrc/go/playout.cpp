@@ -11,7 +11,9 @@ int random_move(const Board& board, Color c, Rng& rng) {
     int j = start + i;
     if (j >= n) j -= n;
     const int p = board.empty_at(j);
-    if (board.is_eye_like(p, c) && board.is_true_eye(p, c)) continue;
+    // An empty neighbour means legal (the ko point never has one) and not an eye.
+    if (board.empty_neighbours(p) > 0) return p;
+    if (board.is_true_eye(p, c)) continue;
     if (board.is_legal(p, c)) return p;
   }
   return kPass;
@@ -30,8 +32,23 @@ PlayoutResult light_playout(Board& board, Color to_move, Rng& rng, int16_t* move
     passes = p == kPass ? passes + 1 : 0;
     c = opponent(c);
   }
-  r.area_difference = board.area_difference();
+  r.area_difference = playout_area_difference(board);
   return r;
+}
+
+int playout_area_difference(const Board& board) {
+  // Fast path: when every empty point is enclosed by stones/border, each is owned by the
+  // colour surrounding it (or nobody). Larger empty regions need the flood fill.
+  int diff = board.stones(BLACK) - board.stones(WHITE);
+  for (int i = 0; i < board.num_empty(); ++i) {
+    const int p = board.empty_at(i);
+    if (board.empty_neighbours(p) > 0) return board.area_difference();
+    if (board.is_eye_like(p, BLACK))
+      ++diff;
+    else if (board.is_eye_like(p, WHITE))
+      --diff;
+  }
+  return diff;
 }
 
 }  // namespace tengen

@@ -23,4 +23,7 @@ struct PlayoutResult {
 PlayoutResult light_playout(Board& board, Color to_move, Rng& rng, int16_t* moves = nullptr,
                             int max_record = 0);
 
+// Tromp-Taylor area difference (black minus white), fast when the position is played out.
+int playout_area_difference(const Board& board);
+
 }  // namespace tengen

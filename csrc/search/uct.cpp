@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "go/heuristics.h"
 #include "go/playout.h"
 
 namespace tengen {
@@ -19,6 +20,7 @@ struct UctSearch::Node {
   std::atomic<uint8_t> state{0};  // 0 leaf, 1 being expanded, 2 expanded
   int num_children = 0;
   std::unique_ptr<Node[]> children;
+  std::unique_ptr<int16_t[]> child_points;  // children's points, packed for the AMAF scan
 };
 
 namespace {
@@ -27,36 +29,6 @@ constexpr uint8_t kLeaf = 0, kExpanding = 1, kExpanded = 2;
 constexpr int kMaxNodes = 4'000'000;
 
 using Clock = std::chrono::steady_clock;
-
-// Cheap move heuristics for the AMAF prior: winrate in [0, 1] for the mover.
-double heuristic_prior(const Board& b, int p, Color c) {
-  const Color o = opponent(c);
-  int empty_nbrs = 0;
-  bool captures = false, saves = false;
-  for (int d = 0; d < 4; ++d) {
-    const int n = b.nbr(p, d);
-    const Color nc = b.at(n);
-    if (nc == EMPTY) {
-      ++empty_nbrs;
-    } else if (nc == o && b.in_atari(n)) {
-      captures = true;
-    } else if (nc == c && b.in_atari(n)) {
-      saves = true;
-    }
-  }
-  if (captures) return 0.75;
-  if (empty_nbrs <= 1) {
-    // Liberties after the move, roughly: own empty neighbours plus friendly chains' others.
-    int libs = empty_nbrs;
-    for (int d = 0; d < 4 && libs < 2; ++d) {
-      const int n = b.nbr(p, d);
-      if (b.at(n) == c) libs += b.liberties(n, 3) - 1;
-    }
-    if (libs <= 1) return 0.2;  // self-atari
-  }
-  if (saves) return 0.65;
-  return 0.5;
-}
 
 }  // namespace
 
@@ -73,16 +45,19 @@ void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game
   std::sort(points.begin(), points.end());  // deterministic order
   points.push_back(kPass);
   auto children = std::make_unique<Node[]>(points.size());
+  auto child_points = std::make_unique<int16_t[]>(points.size());
   const int pv = std::max(config_.prior_visits, 0);
   for (size_t i = 0; i < points.size(); ++i) {
     Node& ch = children[i];
     ch.point = static_cast<int16_t>(points[i]);
-    const double prior = points[i] == kPass ? 0.1 : heuristic_prior(board, points[i], to_move);
+    child_points[i] = ch.point;
+    const double prior = points[i] == kPass ? 0.1 : move_heuristic(board, points[i], to_move);
     ch.amaf_visits.store(pv, std::memory_order_relaxed);
     ch.amaf_wins.store(static_cast<int32_t>(std::lround(2.0 * pv * prior)), std::memory_order_relaxed);
   }
   node->num_children = static_cast<int>(points.size());
   node->children = std::move(children);
+  node->child_points = std::move(child_points);
   node_count_.fetch_add(static_cast<int>(points.size()), std::memory_order_relaxed);
   node->state.store(kExpanded, std::memory_order_release);
 }
@@ -98,8 +73,8 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
   const int seq_cap = 4 * root_board.num_points() + 400;
   std::vector<int16_t> seq(static_cast<size_t>(seq_cap));
   std::vector<int8_t> first(kMaxPoints, 0);
-  const double equiv = std::max(config_.rave_equivalence, 1.0);
-  const double expl = config_.exploration;
+  const float inv_equiv = 1.0f / static_cast<float>(std::max(config_.rave_equivalence, 1.0));
+  const float expl = static_cast<float>(config_.exploration);
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const int n = sims->fetch_add(1, std::memory_order_relaxed);
@@ -130,25 +105,23 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
       }
       if (st != kExpanded) break;
 
-      // Select the child with the best RAVE-blended value plus exploration.
-      const double log_n = std::log(static_cast<double>(node->visits.load(std::memory_order_relaxed)) + 1.0);
+      // Select the child with the best RAVE-blended value plus exploration. With
+      // beta = av / (av + v + v*av/E), (1-beta)*w/v + beta*aw/av folds into one division:
+      // (w*k + aw) / (v*k + av) with k = 1 + av/E.
+      const int parent_visits = node->visits.load(std::memory_order_relaxed);
+      const float log_n = expl > 0.0f ? std::log(static_cast<float>(parent_visits) + 1.0f) : 0.0f;
       Node* best = nullptr;
-      double best_value = -1e300;
+      float best_value = -1e30f;
       for (int i = 0; i < node->num_children; ++i) {
         Node* ch = &node->children[i];
-        const double v = ch->visits.load(std::memory_order_relaxed);
-        const double w = 0.5 * ch->wins.load(std::memory_order_relaxed);
-        const double av = ch->amaf_visits.load(std::memory_order_relaxed);
-        const double aw = 0.5 * ch->amaf_wins.load(std::memory_order_relaxed);
-        double value;
-        if (v + av <= 0.0) {
-          value = 1.0 + expl;
-        } else {
-          const double beta = av / (av + v + v * av / equiv);
-          const double q = v > 0 ? w / v : 0.0;
-          const double qa = av > 0 ? aw / av : 0.0;
-          value = (1.0 - beta) * q + beta * qa + expl * std::sqrt(log_n / (v + 1.0));
-        }
+        const float v = static_cast<float>(ch->visits.load(std::memory_order_relaxed));
+        const float w = 0.5f * static_cast<float>(ch->wins.load(std::memory_order_relaxed));
+        const float av = static_cast<float>(ch->amaf_visits.load(std::memory_order_relaxed));
+        const float aw = 0.5f * static_cast<float>(ch->amaf_wins.load(std::memory_order_relaxed));
+        const float k = 1.0f + av * inv_equiv;
+        const float denom = v * k + av;
+        float value = denom > 0.0f ? (w * k + aw) / denom : 1.0f;
+        if (expl > 0.0f) value += expl * std::sqrt(log_n / (v + 1.0f));
         if (value > best_value) {
           best_value = value;
           best = ch;
@@ -188,11 +161,15 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
       Node* nd = path[static_cast<size_t>(d)];
       if (nd->state.load(std::memory_order_acquire) != kExpanded) continue;
       const int units = mover == BLACK ? black_units : 2 - black_units;
-      for (int i = 0; i < nd->num_children; ++i) {
-        Node* ch = &nd->children[i];
-        if (ch->point != kPass && first[ch->point] == mover) {
-          ch->amaf_visits.fetch_add(1, std::memory_order_relaxed);
-          ch->amaf_wins.fetch_add(units, std::memory_order_relaxed);
+      const int16_t* pts = nd->child_points.get();
+      const int nch = nd->num_children - 1;  // the last child is the pass
+      for (int i = 0; i < nch; ++i) {
+        if (first[pts[i]] == mover) {
+          Node* ch = &nd->children[i];
+          // Plain relaxed load+store, not a locked add: AMAF statistics tolerate the rare
+          // update lost to a concurrent thread, and this loop is the search's hottest.
+          ch->amaf_visits.store(ch->amaf_visits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+          ch->amaf_wins.store(ch->amaf_wins.load(std::memory_order_relaxed) + units, std::memory_order_relaxed);
         }
       }
     }

@@ -22,9 +22,9 @@ struct UctConfig {
   double max_seconds = 0.0;   // stop after this much wall time (<= 0: no time limit)
   int threads = 1;
   uint64_t seed = 1;
-  double exploration = 0.2;    // UCB1 constant added to the RAVE-blended value
+  double exploration = 0.0;    // UCB1 constant added to the RAVE-blended value (0: RAVE and priors explore)
   double rave_equivalence = 1500.0;  // visits at which AMAF and MC values weigh equally
-  int expand_threshold = 2;    // a leaf is expanded after this many visits
+  int expand_threshold = 8;    // a leaf is expanded after this many visits
   int prior_visits = 10;       // virtual AMAF visits given by the move heuristics
 };
 

@@ -1,0 +1,85 @@
+"""Evaluators behind the search's one interface: fill policy logits and values for a batch.
+
+`UniformEvaluator` (engine.search) and rollouts-only searches need no torch; this module holds
+the torch network evaluator: one shared-trunk policy+value net (AlphaZero), or a separate
+policy net and value net (AlphaGo), either of which may be absent (ablations).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from engine import _core
+from engine.nets import GoNet
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """`requested` ("cpu", "cuda", "cuda:1") or the best available device."""
+    if requested:
+        return torch.device(requested)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def search_feature_set(policy_net: GoNet | None, value_net: GoNet | None) -> str:
+    """The feature set the search must write so that every net gets its planes as a prefix."""
+    sets = [n.config.feature_set for n in (policy_net, value_net) if n is not None]
+    if not sets:
+        raise ValueError("a network evaluator needs a policy net, a value net, or both")
+    widest = max(sets, key=_core.num_planes)
+    for s in sets:
+        if s != widest and not (s == "alphago" and widest == "alphago_value"):
+            raise ValueError(f"the policy and value nets use incompatible feature sets ({s} and {widest})")
+    return widest
+
+
+class TorchEvaluator:
+    """Runs torch networks on the search's batches (inference mode, autocast on CUDA)."""
+
+    def __init__(
+        self,
+        policy_net: GoNet | None,
+        value_net: GoNet | None = None,
+        device: str | torch.device | None = None,
+        amp: bool = True,
+    ) -> None:
+        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.policy_net = policy_net.to(self.device).eval() if policy_net is not None else None
+        self.value_net = value_net.to(self.device).eval() if value_net is not None else None
+        if self.policy_net is not None and not self.policy_net.config.has_policy:
+            raise ValueError("the policy network has no policy head")
+        if self.value_net is not None and not self.value_net.config.has_value:
+            raise ValueError("the value network has no value head")
+        self.feature_set = search_feature_set(self.policy_net, self.value_net)
+        sizes = {n.config.board_size for n in (self.policy_net, self.value_net) if n is not None}
+        if len(sizes) != 1:
+            raise ValueError(f"the networks were built for different board sizes: {sorted(sizes)}")
+        self.board_size = sizes.pop()
+        self.amp = amp and self.device.type == "cuda"
+
+    def _autocast(self) -> contextlib.AbstractContextManager[object]:
+        if self.amp:
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            return torch.autocast("cuda", dtype=dtype)
+        return contextlib.nullcontext()
+
+    def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
+        x = torch.from_numpy(inputs).to(self.device, non_blocking=True)
+        with torch.inference_mode(), self._autocast():
+            if self.policy_net is not None and self.policy_net is self.value_net:
+                out = self.policy_net(x)
+                policy[...] = out.policy.float().cpu().numpy()
+                values[...] = out.value.float().cpu().numpy()
+                return
+            if self.policy_net is not None:
+                planes = self.policy_net.config.input_planes
+                policy[...] = self.policy_net(x[:, :planes]).policy.float().cpu().numpy()
+            else:
+                policy[...] = 0.0
+            if self.value_net is not None:
+                planes = self.value_net.config.input_planes
+                values[...] = self.value_net(x[:, :planes]).value.float().cpu().numpy()
+            else:
+                values[...] = 0.0

@@ -1,0 +1,242 @@
+"""Batched search from Python: typed settings, evaluators, and the gather/evaluate/scatter loop.
+
+The C++ `BatchedSearch` selects leaves across many games and writes their input planes into
+buffers allocated here once; an `Evaluator` fills policy logits and values; `scatter` backs
+them up. Two slots (even / odd games) let C++ gather one batch while the network runs the
+other. Every AlphaGo ablation row is a `SearchSettings` value:
+
+    policy  : "net" | "uniform" | "heuristic"   (priors)
+    use_value, use_rollouts, lambda_            (leaf value = (1-lambda) v + lambda z)
+    visits  : 1 means no search (play the policy's move)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine import _core
+
+
+class ConfigError(ValueError):
+    """A search configuration a user wrote is invalid; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Search configuration (mirrors the C++ SearchConfig; see csrc/search/batched.h)."""
+
+    visits: int = 200
+    leaves_per_game: int = 1
+    batch_size: int = 64
+    c_puct: float = 1.5
+    c_puct_base: float = 0.0
+    fpu_reduction: float = 0.25
+    virtual_loss: float = 3.0
+    policy: str = "net"
+    use_value: bool = True
+    use_rollouts: bool = False
+    lambda_: float = 0.5
+    rollout_threads: int = 1
+    features: str = "alphago"
+    random_symmetry: bool = True
+    root_noise: bool = False
+    dirichlet_alpha: float = 0.03
+    dirichlet_epsilon: float = 0.25
+    gumbel: bool = False
+    gumbel_considered: int = 16
+    temperature_moves: int = 0
+    temperature: float = 1.0
+    resign_threshold: float = -2.0
+    no_resign_fraction: float = 0.1
+    max_moves: int = 0
+    reuse_tree: bool = True
+    cache_size: int = 0
+    full_search_prob: float = 1.0
+    fast_visits: int = 0
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[bool, str]] = [
+            (self.visits >= 1, "visits must be at least 1"),
+            (self.leaves_per_game >= 1, "leaves_per_game must be at least 1"),
+            (self.batch_size >= 1, "batch_size must be at least 1"),
+            (self.c_puct > 0, "c_puct must be positive"),
+            (self.policy in ("net", "uniform", "heuristic"), "policy must be net, uniform or heuristic"),
+            (self.visits == 1 or self.use_value or self.use_rollouts,
+             "a search needs the value net, rollouts, or both (only visits: 1, no search, needs neither)"),
+            (0.0 <= self.lambda_ <= 1.0, "lambda_ must be in [0, 1]"),
+            (self.rollout_threads >= 1, "rollout_threads must be at least 1"),
+            (self.dirichlet_alpha > 0, "dirichlet_alpha must be positive"),
+            (0.0 <= self.dirichlet_epsilon <= 1.0, "dirichlet_epsilon must be in [0, 1]"),
+            (self.gumbel_considered >= 1, "gumbel_considered must be at least 1"),
+            (self.temperature >= 0, "temperature must be >= 0"),
+            (0.0 <= self.no_resign_fraction <= 1.0, "no_resign_fraction must be in [0, 1]"),
+            (0.0 <= self.full_search_prob <= 1.0, "full_search_prob must be in [0, 1]"),
+            (self.cache_size >= 0, "cache_size must be >= 0"),
+            (self.features in _core.feature_sets(), f"features must be one of {_core.feature_sets()}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"search config: {message}")
+
+    @property
+    def needs_network(self) -> bool:
+        return self.policy == "net" or self.use_value
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> SearchSettings:
+        """Builds settings from a config file's mapping; unknown keys and bad types are errors."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            name = "lambda_" if key == "lambda" else key
+            if name not in fields:
+                raise ConfigError(f"search config: unknown key '{key}' (known: {', '.join(sorted(fields))})")
+            default = fields[name].default
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"search config: '{key}' must be true or false, not {value!r}")
+            elif isinstance(default, int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ConfigError(f"search config: '{key}' must be an integer, not {value!r}")
+            elif isinstance(default, float):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ConfigError(f"search config: '{key}' must be a number, not {value!r}")
+                value = float(value)
+            elif isinstance(default, str) and not isinstance(value, str):
+                raise ConfigError(f"search config: '{key}' must be a string, not {value!r}")
+            kwargs[name] = value
+        return cls(**kwargs)
+
+    def to_core(self) -> _core.SearchConfig:
+        config = _core.SearchConfig()
+        for f in dataclasses.fields(self):
+            setattr(config, f.name, getattr(self, f.name))
+        return config
+
+
+class Evaluator(Protocol):
+    """Fills policy logits [n, size*size+1] and values [n] (for the player to move, in [-1, 1])."""
+
+    def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None: ...
+
+
+class UniformEvaluator:
+    """Uniform policy and a value of 0: search driven by terminal scores (and rollouts if on)."""
+
+    def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
+        policy[...] = 0.0
+        values[...] = 0.0
+
+
+@dataclass
+class _Slot:
+    inputs: np.ndarray
+    masks: np.ndarray
+    policy: np.ndarray
+    values: np.ndarray
+
+
+class BatchedRunner:
+    """Owns a C++ BatchedSearch, its buffers, and the two-slot evaluation loop."""
+
+    def __init__(
+        self,
+        settings: SearchSettings,
+        size: int,
+        komi: float,
+        num_games: int,
+        evaluator: Evaluator | None = None,
+    ) -> None:
+        if settings.needs_network and evaluator is None:
+            raise ConfigError("this search configuration needs a network (policy 'net' or the value net)")
+        self.settings = settings
+        self.size = size
+        self.evaluator = evaluator
+        try:
+            self.search = _core.BatchedSearch(settings.to_core(), size, komi, num_games)
+        except ValueError as exc:
+            raise ConfigError(f"search config: {exc}") from exc
+        b, planes, p = settings.batch_size, self.search.planes, self.search.policy_size
+        self._slots: list[_Slot] = []
+        for slot in range(2):
+            s = _Slot(
+                inputs=np.zeros((b, planes, size, size), dtype=np.float32),
+                masks=np.zeros((b, p), dtype=np.float32),
+                policy=np.zeros((b, p), dtype=np.float32),
+                values=np.zeros((b,), dtype=np.float32),
+            )
+            self.search.set_buffers(slot, s.inputs, s.masks, s.policy, s.values)
+            self._slots.append(s)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tengen-eval")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> BatchedRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _evaluate(self, slot: int, n: int) -> None:
+        s = self._slots[slot]
+        assert self.evaluator is not None
+        self.evaluator.evaluate(s.inputs[:n], s.masks[:n], s.policy[:n], s.values[:n])
+
+    def run(self, keep_going: Callable[[], bool], max_steps: int | None = None) -> int:
+        """Gathers and scatters, overlapping slots, while keep_going() is true. Returns steps run."""
+        pending: dict[int, tuple[Future[None] | None, int]] = {}
+        steps = 0
+        slot = 0
+        while True:
+            if not keep_going() or (max_steps is not None and steps >= max_steps):
+                break
+            n = self.search.gather(slot)
+            fut = self._pool.submit(self._evaluate, slot, n) if n > 0 else None
+            other = 1 - slot
+            if other in pending:
+                ofut, on = pending.pop(other)
+                if ofut is not None:
+                    ofut.result()
+                self.search.scatter(other, on)
+            pending[slot] = (fut, n)
+            slot = other
+            steps += 1
+        for s, (fut, n) in list(pending.items()):
+            if fut is not None:
+                fut.result()
+            self.search.scatter(s, n)
+        return steps
+
+    def search_position(self, game: _core.Game, visits: int, should_stop: Callable[[], bool] | None = None) -> None:
+        """Searches one game's position (game index 0) until `visits` root visits or should_stop()."""
+        self.search.set_position(0, game)
+        self.search.set_target_visits(0, visits)
+        stop = should_stop or (lambda: False)
+        self.run(lambda: not self.search.search_done(0) and not stop())
+
+    def play_selfplay(self, total_games: int, on_finished: Callable[[dict[str, Any]], None] | None = None) -> list:
+        """Plays `total_games` self-play games over this runner's game slots; returns them."""
+        self.search.start_selfplay(total_games)
+        games: list[dict[str, Any]] = []
+
+        def keep_going() -> bool:
+            for g in self.search.pop_finished():
+                games.append(g)
+                if on_finished is not None:
+                    on_finished(g)
+            return not self.search.all_done()
+
+        self.run(keep_going)
+        for g in self.search.pop_finished():
+            games.append(g)
+            if on_finished is not None:
+                on_finished(g)
+        return games
