@@ -141,9 +141,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
             raise ValueError(f"override {key!r} must look like net.<field> or train.<field>")
         if value is not None:
             sections[section][name] = value
-    return SLConfig(
-        _build(NetConfig, sections["net"], "net"), _build(TrainConfig, sections["train"], "train")
-    )
+    return SLConfig(_build(NetConfig, sections["net"], "net"), _build(TrainConfig, sections["train"], "train"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,9 +156,7 @@ class Batch:
     values: npt.NDArray[np.float32]  # (B,) +1 / -1 for the player to move, 0 unknown
 
 
-def split_games(
-    num_games: int, fraction: float, seed: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def split_games(num_games: int, fraction: float, seed: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(training games, held-out games): a seeded permutation, at least one held-out game when
     fraction > 0 and there are two games or more."""
     perm = np.random.default_rng([seed, 7919]).permutation(num_games).astype(np.int64)
@@ -362,9 +358,7 @@ def evaluate(
             )
 
     with torch.inference_mode(), _autocast(device):
-        for batch in tqdm(
-            _prefetch(produce(), 2), total=len(starts), desc="eval", disable=not progress, leave=False
-        ):
+        for batch in tqdm(_prefetch(produce(), 2), total=len(starts), desc="eval", disable=not progress, leave=False):
             planes, masks, targets, values = _to_device(batch, device)
             _, stats = _losses(net, planes, masks, targets, values, cfg)
             b = len(batch.targets)
@@ -382,9 +376,7 @@ def evaluate(
     if count and net.config.has_policy:
         res = dataclasses.replace(res, policy_loss=loss_sum / count, accuracy=correct / count)
     if value_known:
-        res = dataclasses.replace(
-            res, value_mse=mse_sum / value_known, value_accuracy=value_correct / value_known
-        )
+        res = dataclasses.replace(res, value_mse=mse_sum / value_known, value_accuracy=value_correct / value_known)
     return res
 
 
@@ -417,8 +409,11 @@ def _lr_at(step: int, total: int, t: TrainConfig) -> float:
     return t.lr
 
 
-def train(config: SLConfig, resume: bool = False, records: Records | None = None) -> TrainResult:
-    """Trains by `config`; with `resume`, continues from <out>/checkpoint.safetensors when present."""
+def train(
+    config: SLConfig, resume: bool = False, records: Records | None = None, split_seed: int | None = None
+) -> TrainResult:
+    """Trains by `config`; with `resume`, continues from <out>/checkpoint.safetensors when present.
+    The held-out games are chosen with `split_seed` (default: train.seed)."""
     t, nc = config.train, config.net
     out = Path(t.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -432,12 +427,13 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
         device = pick_device(t.device)
     except ValueError as exc:
         raise TrainError(str(exc)) from exc
-    train_games, holdout_games = split_games(records.num_games, t.holdout_fraction, t.seed)
+    split_seed = t.seed if split_seed is None else split_seed
+    train_games, holdout_games = split_games(records.num_games, t.holdout_fraction, split_seed)
     train_pos = Positions(records, train_games, config)
     hold_pos = Positions(records, holdout_games, config)
     if len(train_pos) == 0:
         raise TrainError("no training positions (too few games, or no game outcomes for a value net)")
-    cap = np.random.default_rng([t.seed, 104729]).permutation(len(hold_pos))[: t.holdout_max_positions]
+    cap = np.random.default_rng([split_seed, 104729]).permutation(len(hold_pos))[: t.holdout_max_positions]
     hold_game, hold_move = hold_pos.game[np.sort(cap)], hold_pos.move[np.sort(cap)]
 
     torch.manual_seed(t.seed)
@@ -512,9 +508,7 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
                 t.feature_threads,
             )
 
-    bar = tqdm(
-        total=total, initial=min(state["step"], total), desc="train", unit="step", disable=not t.progress
-    )
+    bar = tqdm(total=total, initial=min(state["step"], total), desc="train", unit="step", disable=not t.progress)
     window: dict[str, float] = {}
     window_n = 0
     window_start = time.perf_counter()
@@ -558,9 +552,7 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
                     scalars["accuracy"] = window["correct"] / window_n
                 last_train = (scalars.get("accuracy", float("nan")), scalars["loss"])
                 log("train", scalars)
-                bar.set_postfix(
-                    loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}"
-                )
+                bar.set_postfix(loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}")
                 window, window_n, window_start = {}, 0, time.perf_counter()
             if t.eval_every and state["step"] % t.eval_every == 0:
                 holdout = run_eval()
@@ -581,9 +573,7 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
         holdout = run_eval()
     save_ckpt()
     weights = out / "weights.safetensors"
-    save_weights(
-        weights, net, {"trained_steps": str(state["step"]), "trained_samples": str(state["samples"])}
-    )
+    save_weights(weights, net, {"trained_steps": str(state["step"]), "trained_samples": str(state["samples"])})
     writer.close()
     metrics_file.close()
     return TrainResult(
