@@ -202,6 +202,13 @@ class Positions:
     def __len__(self) -> int:
         return len(self.game)
 
+    def epoch_size(self) -> int:
+        """How many samples one epoch draws."""
+        k = self.config.train.value_positions_per_game
+        if self.config.net.architecture == "value" and k > 0:
+            return int(np.minimum(np.bincount(self.game), k).sum()) if len(self) else 0
+        return len(self)
+
     def epoch_order(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         """Sample indices and symmetries for one epoch: a function of (seed, epoch) only."""
         t = self.config.train
@@ -454,7 +461,7 @@ def train(
         json.dumps({"net": dataclasses.asdict(nc), "train": dataclasses.asdict(t)}, indent=2) + "\n"
     )
 
-    batches_per_epoch = math.ceil(len(train_pos) / t.batch_size)
+    batches_per_epoch = math.ceil(train_pos.epoch_size() / t.batch_size)
     # The learning-rate schedule spans all epochs; max_steps only stops early, so a run stopped
     # by it and resumed without it follows the same schedule as one uninterrupted run.
     schedule_steps = t.epochs * batches_per_epoch

@@ -112,7 +112,7 @@ def test_split_is_by_game_and_value_sampling() -> None:
     )
     pos = Positions(records, np.arange(6), cfg)
     idx, syms = pos.epoch_order(0)
-    assert len(idx) == 12 and np.bincount(pos.game[idx]).tolist() == [2] * 6
+    assert len(idx) == 12 == pos.epoch_size() and np.bincount(pos.game[idx]).tolist() == [2] * 6
     assert set(syms.tolist()) <= set(range(8))
     assert not np.array_equal(idx, pos.epoch_order(1)[0])
 
