@@ -200,3 +200,28 @@ def test_rollout_weights_errors(tmp_path: Path) -> None:
         core.RolloutPolicy(np.zeros(10, np.float64))
     with pytest.raises(ValueError, match="weights has the wrong length"):
         core.RolloutPolicy(np.zeros(10, np.float32))
+
+
+def test_replayed_features_match_live_positions() -> None:
+    games = [random_game(s, 25 + s) for s in range(3)]
+    moves = np.array([m for g in games for _, m in g.moves()], np.int16)
+    colours = np.array([c for g in games for c, _ in g.moves()], np.uint8)
+    offsets = np.cumsum([0] + [len(g.moves()) for g in games]).astype(np.int64)
+    sg = np.array([0, 0, 1, 2, 2, 1], np.int64)
+    sm = np.array([0, 10, 26, 5, 20, 3], np.int32)
+    ids = np.zeros((6, 81, core.ROLLOUT_ACTIVE), np.int32)
+    cand = np.zeros((6, 81), np.uint8)
+    targets = np.zeros(6, np.int64)
+    failed = core.replay_rollout_features(
+        9, offsets, moves, colours, np.zeros(4, np.int64), np.zeros(0, np.int16), np.zeros(0, np.uint8),
+        sg, sm, ids, cand, targets, 2,
+    )  # fmt: skip
+    assert failed == 0
+    for i in range(6):
+        g = core.Game(9, superko=False)
+        for colour, move in games[sg[i]].moves()[: sm[i]]:
+            g.play(colour, move)
+        g.to_move = games[sg[i]].moves()[sm[i]][0]
+        live_ids, live_cand = features(g)
+        assert np.array_equal(cand[i], live_cand) and np.array_equal(ids[i], live_ids)
+        assert targets[i] == games[sg[i]].moves()[sm[i]][1]

@@ -100,9 +100,9 @@ void init_rollout(py::module_& m) {
     const size_t istride = static_cast<size_t>(n2) * kRolloutActive;
     py::gil_scoped_release release;
     return replay_records(
-        r, sg, sm, static_cast<int>(count), threads,
-        [&](int i, const Game& g, int target) {
-          rollout_features(g.board(), g.to_move(), last_move_point(g), id + istride * i,
+        r, sg, sm, static_cast<int>(count), 1, threads,
+        [&](int i, const PositionView& v, int target) {
+          rollout_features(*v.boards[0], v.to_move, last_move_point(v), id + istride * i,
                            cand + static_cast<size_t>(n2) * i);
           tgt[i] = target;
         },

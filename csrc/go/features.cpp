@@ -323,15 +323,15 @@ void write_features(const PositionView& view, FeatureSet set, int sym, T* out) {
 }
 
 template <typename T>
-void write_move_mask(const Game& game, int sym, bool sensible, T* out) {
-  const Board& b = game.board();
+void write_move_mask(const PositionView& view, int sym, bool sensible, T* out) {
+  const Board& b = *view.boards[0];
   const int n = b.size();
   const int n2 = n * n;
-  const Color me = game.to_move();
+  const Color me = view.to_move;
   std::fill(out, out + n2 + 1, T(0));
   for (int i = 0; i < n2; ++i) {
-    if (!game.is_legal(i, me)) continue;
     const int p = b.from_index(i);
+    if (view.game ? !view.game->is_legal(i, me) : !b.is_legal(p, me)) continue;
     if (sensible && b.is_eye_like(p, me) && b.is_true_eye(p, me)) continue;
     out[symmetry_index(i, sym, n)] = T(1);
   }
@@ -378,11 +378,12 @@ void write_features_batch(const Game* const* games, int count, FeatureSet set, c
 }
 
 int replay_records(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
-                   int threads, const std::function<void(int, const Game&, int)>& visit,
+                   int history, int threads, const std::function<void(int, const PositionView&, int)>& visit,
                    const std::function<void(int)>& fail) {
   if (count <= 0) return 0;
   const int n = r.size;
   const int n2 = n * n;
+  history = std::max(1, std::min(history, kRawHistory));
   // Visit samples game by game, in move order, so one replay serves all samples of a game.
   std::vector<int> order(static_cast<size_t>(count));
   std::iota(order.begin(), order.end(), 0);
@@ -391,13 +392,22 @@ int replay_records(const GameRecords& r, const int64_t* sample_game, const int32
   });
   std::atomic<int> failed{0};
   parallel_chunks(count, threads, [&](int lo, int hi) {
-    Rules rules;
-    rules.superko = false;
-    rules.allow_suicide = false;
-    Game g(n, rules);
+    // A bare Board is replayed (no undo snapshots, no superko table); only the positions that
+    // the next sample's history planes need are copied into a ring of `history` boards.
+    Game setup(n);  // places setup stones with Game's checks
+    Board board(n);
+    std::vector<Board> ring(static_cast<size_t>(history), Board(n));
+    int ring_move[kRawHistory];
     int64_t cur_game = -1;
     int cur_move = 0;
     bool ok = false;
+    auto remember = [&](int target) {
+      if (target - cur_move < history) {
+        const int slot = cur_move % history;
+        ring[static_cast<size_t>(slot)] = board;
+        ring_move[slot] = cur_move;
+      }
+    };
     for (int j = lo; j < hi; ++j) {
       const int i = order[static_cast<size_t>(j)];
       const int64_t gi = sample_game[i];
@@ -417,24 +427,41 @@ int replay_records(const GameRecords& r, const int64_t* sample_game, const int32
         continue;
       }
       if (gi != cur_game || mi < cur_move) {
-        g.clear();
+        setup.clear();
         cur_game = gi;
         cur_move = 0;
         ok = true;
         for (int64_t s = r.setup_offsets[gi]; ok && s < r.setup_offsets[gi + 1]; ++s) {
           const int c = r.setup_colors[s];
-          ok = (c == BLACK || c == WHITE) && g.place_setup_stone(r.setup_moves[s], Color(c));
+          ok = (c == BLACK || c == WHITE) && setup.place_setup_stone(r.setup_moves[s], Color(c));
         }
+        board = setup.board();
+        std::fill(ring_move, ring_move + kRawHistory, -1);
+        if (ok) remember(mi);
       }
       while (ok && cur_move < mi) {
         const int c = r.colors[off + cur_move];
-        ok = (c == BLACK || c == WHITE) && g.play(r.moves[off + cur_move], Color(c));
-        ++cur_move;
+        const int mv = r.moves[off + cur_move];
+        ok = (c == BLACK || c == WHITE) && mv >= 0 && mv <= n2;
+        const int p = mv == n2 ? kPass : board.from_index(ok ? mv : 0);
+        ok = ok && (p == kPass || board.is_legal(p, Color(c)));
+        if (ok) {
+          board.play(p, Color(c));
+          ++cur_move;
+          remember(mi);
+        }
       }
       if (!ok) {
         bad();
         continue;
       }
+      PositionView view;
+      view.boards[0] = &board;
+      for (int k = 1; k < history && k <= mi; ++k) {
+        const int slot = (mi - k) % history;
+        if (ring_move[slot] == mi - k) view.boards[k] = &ring[static_cast<size_t>(slot)];
+      }
+      for (int k = 1; k <= kRawHistory && k <= mi; ++k) view.recent_moves[k - 1] = r.moves[off + mi - k];
       int target = -1;
       if (mi < len) {
         const int c = r.colors[off + mi];
@@ -443,9 +470,11 @@ int replay_records(const GameRecords& r, const int64_t* sample_game, const int32
           bad();
           continue;
         }
-        g.set_to_move(Color(c));
+        view.to_move = Color(c);
+      } else {
+        view.to_move = mi > 0 ? opponent(Color(r.colors[off + mi - 1])) : BLACK;
       }
-      visit(i, g, target);
+      visit(i, view, target);
     }
   });
   return failed.load();
@@ -458,11 +487,11 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
   const size_t stride = static_cast<size_t>(num_planes(set)) * n * n;
   const size_t mstride = static_cast<size_t>(n) * n + 1;
   return replay_records(
-      r, sample_game, sample_move, count, threads,
-      [&](int i, const Game& g, int target) {
+      r, sample_game, sample_move, count, set == FeatureSet::kRaw ? kRawHistory : 1, threads,
+      [&](int i, const PositionView& view, int target) {
         const int sym = syms ? syms[i] : 0;
-        write_features(g, set, sym, out + stride * i);
-        if (masks) write_move_mask(g, sym, false, masks + mstride * i);
+        write_features(view, set, sym, out + stride * i);
+        if (masks) write_move_mask(view, sym, false, masks + mstride * i);
         if (targets) targets[i] = target >= 0 ? symmetry_index(target, sym, n) : -1;
       },
       [&](int i) {
@@ -474,7 +503,7 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
 
 #define TENGEN_FEATURES_INSTANTIATE(T)                                                                       \
   template void write_features<T>(const PositionView&, FeatureSet, int, T*);                                \
-  template void write_move_mask<T>(const Game&, int, bool, T*);                                              \
+  template void write_move_mask<T>(const PositionView&, int, bool, T*);                                      \
   template void write_features_batch<T>(const Game* const*, int, FeatureSet, const int*, T*, T*, int);       \
   template int replay_features<T>(const GameRecords&, const int64_t*, const int32_t*, int, FeatureSet,       \
                                   const int*, T*, T*, int64_t*, int);

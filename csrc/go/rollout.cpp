@@ -105,6 +105,12 @@ int last_move_point(const Game& g) {
   return p == kPass ? kNoPoint : p;
 }
 
+int last_move_point(const PositionView& v) {
+  const Board& b = *v.boards[0];
+  const int mv = v.recent_moves[0];
+  return mv < 0 || mv >= b.num_points() ? kNoPoint : b.from_index(mv);
+}
+
 int rollout_features(const Board& b, Color c, int last, int32_t* ids, uint8_t* candidate) {
   const int n2 = b.num_points();
   std::fill(ids, ids + static_cast<size_t>(n2) * kRolloutActive, -1);

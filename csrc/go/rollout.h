@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "go/board.h"
+#include "go/features.h"
 #include "go/game.h"
 #include "go/playout.h"
 #include "go/rng.h"
@@ -49,6 +50,7 @@ int canonical_pattern(int code);
 // The previous move of a game as a padded point, for the response features: kNoPoint at the
 // start, after a pass and after setup stones (Board::last_move would name the last setup stone).
 int last_move_point(const Game& game);
+int last_move_point(const PositionView& view);
 
 // Features of every point for colour c, `last` being the previous move (a padded point or
 // kNoPoint): ids[point * kRolloutActive + k] (dense point index, -1 padded) and
