@@ -208,7 +208,7 @@ def test_replayed_features_match_live_positions() -> None:
     colours = np.array([c for g in games for c, _ in g.moves()], np.uint8)
     offsets = np.cumsum([0] + [len(g.moves()) for g in games]).astype(np.int64)
     sg = np.array([0, 0, 1, 2, 2, 1], np.int64)
-    sm = np.array([0, 10, 26, 5, 20, 3], np.int32)
+    sm = np.array([0, 10, 25, 5, 20, 3], np.int32)
     ids = np.zeros((6, 81, core.ROLLOUT_ACTIVE), np.int32)
     cand = np.zeros((6, 81), np.uint8)
     targets = np.zeros(6, np.int64)
