@@ -172,6 +172,10 @@ def cmd_train_sl(args: argparse.Namespace) -> int:
         result = train(config, resume=args.resume)
     except (TrainError, CorpusError, WeightsError) as exc:
         raise UserError(str(exc)) from exc
+    except KeyboardInterrupt as exc:
+        if str(exc):
+            print(f"tengen train-sl: {exc}; continue with --resume", file=sys.stderr)
+        return 130
     h = result.holdout
     parts = [
         f"{result.steps} steps, {result.samples} samples on {result.device} "
@@ -281,8 +285,5 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
         if np.isnan(res.value_mse):
             print(f"value: no game outcomes in {args.sgf}", file=sys.stderr)
         else:
-            print(
-                f"value MSE {res.value_mse:.4f}, outcome sign accuracy "
-                f"{100 * res.value_accuracy:.2f}% on {where}"
-            )
+            print(f"value MSE {res.value_mse:.4f}, outcome sign accuracy {100 * res.value_accuracy:.2f}% on {where}")
     return 0

@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import queue
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -416,6 +417,25 @@ def _lr_at(step: int, total: int, t: TrainConfig) -> float:
     return t.lr
 
 
+def _install_sigint(flag: threading.Event) -> Any:
+    """First Ctrl-C sets `flag` (training stops after the current step with a checkpoint); a
+    second one interrupts at once. Only in the main thread; returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _restore_sigint(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
+
+
 def train(
     config: SLConfig, resume: bool = False, records: Records | None = None, split_seed: int | None = None
 ) -> TrainResult:
@@ -524,56 +544,66 @@ def train(
     last_train = (float("nan"), float("nan"))
     holdout = EvalResult(0)
     net.train()
-    while state["epoch"] < t.epochs and state["step"] < total:
-        epoch = state["epoch"]
-        for batch in _prefetch(batches(epoch, state["batch"]), t.prefetch):
-            if state["step"] >= total:
-                break
-            for group in opt.param_groups:
-                group["lr"] = _lr_at(state["step"], schedule_steps, t)
-            planes, masks, targets, values = _to_device(batch, device)
-            with _autocast(device):
-                loss, stats = _losses(net, planes, masks, targets, values, config)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            b = len(batch.targets)
-            state["step"] += 1
-            state["batch"] += 1
-            state["samples"] += b
-            run_samples += b
-            window_n += b
-            window["loss"] = window.get("loss", 0.0) + float(loss.item()) * b
-            if "correct" in stats:
-                window["correct"] = window.get("correct", 0.0) + float(stats["correct"].item())
-            bar.update(1)
-            if state["step"] % t.log_every == 0 or state["step"] == total:
-                dt = max(1e-9, time.perf_counter() - window_start)
-                scalars = {
-                    "loss": window["loss"] / window_n,
-                    "lr": opt.param_groups[0]["lr"],
-                    "samples_per_s": window_n / dt,
-                }
-                if "correct" in window:
-                    scalars["accuracy"] = window["correct"] / window_n
-                last_train = (scalars.get("accuracy", float("nan")), scalars["loss"])
-                log("train", scalars)
-                bar.set_postfix(loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}")
-                window, window_n, window_start = {}, 0, time.perf_counter()
-            if t.eval_every and state["step"] % t.eval_every == 0:
-                holdout = run_eval()
-            if t.checkpoint_every and state["step"] % t.checkpoint_every == 0:
-                save_ckpt()
-        else:
-            state["epoch"] = epoch + 1
-            state["batch"] = 0
-            if not t.eval_every:
-                holdout = run_eval()
-            if not t.checkpoint_every:
-                save_ckpt()
-            continue
-        break
+    stop_requested = threading.Event()
+    previous_handler = _install_sigint(stop_requested)
+    try:
+        while state["epoch"] < t.epochs and state["step"] < total:
+            epoch = state["epoch"]
+            for batch in _prefetch(batches(epoch, state["batch"]), t.prefetch):
+                if state["step"] >= total:
+                    break
+                for group in opt.param_groups:
+                    group["lr"] = _lr_at(state["step"], schedule_steps, t)
+                planes, masks, targets, values = _to_device(batch, device)
+                with _autocast(device):
+                    loss, stats = _losses(net, planes, masks, targets, values, config)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                b = len(batch.targets)
+                state["step"] += 1
+                state["batch"] += 1
+                state["samples"] += b
+                run_samples += b
+                window_n += b
+                window["loss"] = window.get("loss", 0.0) + float(loss.item()) * b
+                if "correct" in stats:
+                    window["correct"] = window.get("correct", 0.0) + float(stats["correct"].item())
+                bar.update(1)
+                if state["step"] % t.log_every == 0 or state["step"] == total:
+                    dt = max(1e-9, time.perf_counter() - window_start)
+                    scalars = {
+                        "loss": window["loss"] / window_n,
+                        "lr": opt.param_groups[0]["lr"],
+                        "samples_per_s": window_n / dt,
+                    }
+                    if "correct" in window:
+                        scalars["accuracy"] = window["correct"] / window_n
+                    last_train = (scalars.get("accuracy", float("nan")), scalars["loss"])
+                    log("train", scalars)
+                    bar.set_postfix(loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}")
+                    window, window_n, window_start = {}, 0, time.perf_counter()
+                if t.eval_every and state["step"] % t.eval_every == 0:
+                    holdout = run_eval()
+                if t.checkpoint_every and state["step"] % t.checkpoint_every == 0:
+                    save_ckpt()
+                if stop_requested.is_set():
+                    # Ctrl-C: the step just finished is complete, so the checkpoint resumes exactly.
+                    save_ckpt()
+                    bar.close()
+                    raise KeyboardInterrupt(f"interrupted at step {state['step']}; checkpoint saved in {ckpt}")
+            else:
+                state["epoch"] = epoch + 1
+                state["batch"] = 0
+                if not t.eval_every:
+                    holdout = run_eval()
+                if not t.checkpoint_every:
+                    save_ckpt()
+                continue
+            break
+    finally:
+        _restore_sigint(previous_handler)
     bar.close()
     elapsed = time.perf_counter() - run_start
     if evaluated_at != state["step"]:

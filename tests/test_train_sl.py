@@ -168,9 +168,7 @@ def test_cli_train_and_accuracy(shards: Path, tmp_path: Path, capsys: pytest.Cap
     for i in range(3):
         write_sgf(sgfs / f"{i}.sgf", 9, random_moves(9, 20, i))
     (sgfs / "bad.sgf").write_text("(;SZ[9];B[")
-    assert (
-        main(["accuracy", "--weights", str(out / "weights.safetensors"), "--sgf", str(sgfs), "--quiet"]) == 0
-    )
+    assert main(["accuracy", "--weights", str(out / "weights.safetensors"), "--sgf", str(sgfs), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "top-1 accuracy" in printed and "on 60 positions from 3 games (1 files skipped)" in printed
     # mismatched weights: a clear one-line error, exit code 2
@@ -199,3 +197,25 @@ def test_cli_train_and_accuracy(shards: Path, tmp_path: Path, capsys: pytest.Cap
     assert "no usable 19x19 games" in capsys.readouterr().err
     assert main(["accuracy", "--weights", str(tmp_path / "none.safetensors"), "--sgf", str(sgfs)]) == 2
     assert "weights file not found" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(shards: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import threading
+
+    from engine.weights import read_metadata
+
+    o = tiny(tmp_path / "run", epochs=200, data=(str(shards),), checkpoint_every=10**6)
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt, match="checkpoint saved"):
+        train(load_config(None, o))
+    timer.cancel()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    import json
+
+    step = json.loads(read_metadata(tmp_path / "run" / "checkpoint.safetensors")["trainer"])["step"]
+    assert step > 0
+    o["train.max_steps"] = step + 2
+    assert train(load_config(None, o), resume=True).steps == step + 2
