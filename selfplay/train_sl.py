@@ -536,7 +536,9 @@ def train(
             )
 
     bar = tqdm(total=total, initial=min(state["step"], total), desc="train", unit="step", disable=not t.progress)
-    window: dict[str, float] = {}
+    # Running sums stay on the device between logs: no host sync per step.
+    window: dict[str, Tensor] = {}
+    zero = torch.zeros((), device=device)
     window_n = 0
     window_start = time.perf_counter()
     run_start = time.perf_counter()
@@ -567,19 +569,19 @@ def train(
                 state["samples"] += b
                 run_samples += b
                 window_n += b
-                window["loss"] = window.get("loss", 0.0) + float(loss.item()) * b
+                window["loss"] = window.get("loss", zero) + loss.detach().float() * b
                 if "correct" in stats:
-                    window["correct"] = window.get("correct", 0.0) + float(stats["correct"].item())
+                    window["correct"] = window.get("correct", zero) + stats["correct"]
                 bar.update(1)
                 if state["step"] % t.log_every == 0 or state["step"] == total:
                     dt = max(1e-9, time.perf_counter() - window_start)
                     scalars = {
-                        "loss": window["loss"] / window_n,
+                        "loss": float(window["loss"]) / window_n,
                         "lr": opt.param_groups[0]["lr"],
                         "samples_per_s": window_n / dt,
                     }
                     if "correct" in window:
-                        scalars["accuracy"] = window["correct"] / window_n
+                        scalars["accuracy"] = float(window["correct"]) / window_n
                     last_train = (scalars.get("accuracy", float("nan")), scalars["loss"])
                     log("train", scalars)
                     bar.set_postfix(loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}")
