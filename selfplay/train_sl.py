@@ -228,38 +228,45 @@ class Positions:
         return idx, syms
 
 
-def _prefetch(produce: Iterator[Batch], depth: int) -> Iterator[Batch]:
-    """Runs `produce` on a background thread, `depth` batches ahead."""
-    q: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=max(1, depth))
+def _prefetch(produce: Iterator[Any], depth: int) -> Iterator[Any]:
+    """Runs `produce` on a background thread, `depth` items ahead. The thread is joined before
+    this generator finishes (also when the consumer stops early), so no thread is left inside a
+    C++ call when the interpreter exits."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def work() -> None:
         try:
             for item in produce:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            q.put(None)
+            put(done)
         except BaseException as exc:  # handed to the consumer
-            q.put(exc)
+            put(exc)
 
-    thread = threading.Thread(target=work, daemon=True)
+    thread = threading.Thread(target=work, name="tengen-prefetch", daemon=True)
     thread.start()
     try:
         while True:
             item = q.get()
-            if item is None:
+            if item is done:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
         stop.set()
+        thread.join()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def test_tiny_run_overfits_a_few_games(tmp_path: Path) -> None:
 
 
 def test_resume_matches_uninterrupted_run(shards: Path, tmp_path: Path) -> None:
-    common = {"epochs": 2, "holdout_fraction": 0.25, "data": (str(shards),)}
+    # CPU: bit-exact equality needs deterministic kernels (CUDA autocast runs are not bit-exact).
+    common = {"epochs": 2, "holdout_fraction": 0.25, "data": (str(shards),), "device": "cpu"}
     full = train(load_config(None, tiny(tmp_path / "full", **common)))
     # Stopped mid-epoch (as by a crash after a checkpoint), then resumed with the same config.
     part = train(load_config(None, tiny(tmp_path / "split", max_steps=3, **common)))
@@ -219,3 +220,25 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(shards: Path, tmp_path: Path) ->
     assert step > 0
     o["train.max_steps"] = step + 2
     assert train(load_config(None, o), resume=True).steps == step + 2
+
+
+def test_prefetch_thread_is_joined_when_the_consumer_stops_early() -> None:
+    import threading
+
+    from selfplay.train_sl import _prefetch
+
+    def produce():  # noqa: ANN202
+        yield from range(1000)
+
+    gen = _prefetch(produce(), 2)
+    assert [next(gen) for _ in range(3)] == [0, 1, 2]
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name == "tengen-prefetch"]
+
+    def broken():  # noqa: ANN202
+        yield 1
+        raise RuntimeError("corrupt shard")
+
+    with pytest.raises(RuntimeError, match="corrupt shard"):
+        list(_prefetch(broken(), 2))
+    assert not [t for t in threading.enumerate() if t.name == "tengen-prefetch"]
