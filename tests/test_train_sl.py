@@ -3,6 +3,7 @@ exactly, value training runs, and the CLI (train-sl, accuracy) gives clear error
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +228,7 @@ def test_prefetch_thread_is_joined_when_the_consumer_stops_early() -> None:
 
     from selfplay.train_sl import _prefetch
 
-    def produce():  # noqa: ANN202
+    def produce() -> Iterator[int]:
         yield from range(1000)
 
     gen = _prefetch(produce(), 2)
@@ -235,7 +236,7 @@ def test_prefetch_thread_is_joined_when_the_consumer_stops_early() -> None:
     gen.close()
     assert not [t for t in threading.enumerate() if t.name == "tengen-prefetch"]
 
-    def broken():  # noqa: ANN202
+    def broken() -> Iterator[int]:
         yield 1
         raise RuntimeError("corrupt shard")
 
