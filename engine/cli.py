@@ -7,16 +7,14 @@ import argparse
 import importlib
 import sys
 
-# (module, description) for each subcommand group; a module adds one or more subcommands.
+from engine.errors import UserError  # re-exported: `from engine.cli import UserError` works too
+
+# One module per subcommand group; each adds one or more subcommands.
 COMMAND_MODULES = (
     "engine.commands_play",
     "engine.arena.commands",
     "engine.commands_nets",
 )
-
-
-class UserError(Exception):
-    """A mistake by the user (bad flag value, missing file): printed as one line, exit 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,13 +39,13 @@ void init_search(py::module_& m) {
   py::class_<UctSearch>(m, "UctSearch")
       .def(py::init([](const UctConfig& c) {
              if (c.threads < 1 || c.threads > 256) throw py::value_error("threads must be in 1..256");
-             if (c.max_visits <= 0 && c.max_seconds <= 0)
-               throw py::value_error("a search needs max_visits > 0 or max_seconds > 0");
              if (c.expand_threshold < 1) throw py::value_error("expand_threshold must be >= 1");
              return std::make_unique<UctSearch>(c);
            }),
            py::arg("config"))
       .def("run", &UctSearch::run, py::arg("game"), py::call_guard<py::gil_scoped_release>(),
            "Searches the game's position for the player to move (GIL released).")
-      .def("stop", &UctSearch::stop, "Asks a running search to finish early (thread-safe).");
+      .def("stop", &UctSearch::stop, "Asks a running search to finish early (thread-safe).")
+      .def("peek", &UctSearch::peek, py::call_guard<py::gil_scoped_release>(),
+           "Statistics so far of a run in progress on another thread.");
 }

@@ -182,12 +182,15 @@ UctSearch::UctSearch(const UctConfig& config) : config_(config) {}
 UctSearch::~UctSearch() = default;
 
 UctResult UctSearch::run(const Game& game) {
-  stop_.store(false);
-  start_ = Clock::now();
-  root_ = std::make_unique<Node>();
-  node_count_.store(1);
-  // The root is expanded at once so that every thread starts below it.
-  expand(root_.get(), game.board(), game.to_move(), &game, true);
+  {
+    std::lock_guard<std::mutex> lock(root_mutex_);
+    start_ = Clock::now();
+    root_ = std::make_unique<Node>();
+    game_ = &game;
+    node_count_.store(1);
+    // The root is expanded at once so that every thread starts below it.
+    expand(root_.get(), game.board(), game.to_move(), &game, true);
+  }
 
   std::atomic<int> sims{0};
   const int threads = std::max(1, config_.threads);
@@ -198,11 +201,24 @@ UctResult UctSearch::run(const Game& game) {
     for (int t = 0; t < threads; ++t) pool.emplace_back(&UctSearch::worker, this, &game, t, &sims);
     for (auto& th : pool) th.join();
   }
+  stop_.store(false);
+  std::lock_guard<std::mutex> lock(root_mutex_);
+  UctResult result = collect();
+  game_ = nullptr;
+  return result;
+}
 
+UctResult UctSearch::peek() {
+  std::lock_guard<std::mutex> lock(root_mutex_);
+  if (!root_ || !game_) return UctResult{};
+  return collect();
+}
+
+UctResult UctSearch::collect() const {
+  const Game& game = *game_;
   UctResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   result.visits = root_->visits.load();
-  const Board& b = game.board();
   for (int i = 0; i < root_->num_children; ++i) {
     const Node& ch = root_->children[i];
     UctChildStats s;
@@ -213,7 +229,6 @@ UctResult UctSearch::run(const Game& game) {
     s.amaf_winrate = s.amaf_visits > 0 ? 0.5 * ch.amaf_wins.load() / s.amaf_visits : 0.5;
     result.children.push_back(s);
   }
-  (void)b;
   std::stable_sort(result.children.begin(), result.children.end(),
                    [](const UctChildStats& a, const UctChildStats& z) { return a.visits > z.visits; });
   if (!result.children.empty()) {

@@ -4,13 +4,15 @@
 //
 // Thread-safety: run() starts and joins its own worker threads; node statistics are atomics
 // and a node's children are published once through an atomic state flag. A UctSearch object
-// itself must be driven by one caller thread at a time; stop() may be called from any thread.
+// itself must be driven by one caller thread at a time; stop() and peek() may be called from
+// any thread while run() is in progress.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "go/game.h"
@@ -18,7 +20,8 @@
 namespace tengen {
 
 struct UctConfig {
-  int max_visits = 10000;     // stop after this many simulations (<= 0: no visit limit)
+  int max_visits = 10000;     // stop after this many simulations (<= 0: no visit limit;
+                              // with max_seconds <= 0 too, run until stop())
   double max_seconds = 0.0;   // stop after this much wall time (<= 0: no time limit)
   int threads = 1;
   uint64_t seed = 1;
@@ -52,9 +55,12 @@ class UctSearch {
   UctSearch(const UctSearch&) = delete;
   UctSearch& operator=(const UctSearch&) = delete;
 
-  // Searches the position of `game` for the player to move. Blocks until done.
+  // Searches the position of `game` for the player to move. Blocks until done: the visit
+  // or time limit, or stop(). `game` must outlive the call and stay unchanged during it.
   UctResult run(const Game& game);
   void stop() { stop_.store(true, std::memory_order_relaxed); }
+  // The statistics so far of a run in progress on another thread (empty when none runs).
+  UctResult peek();
 
   struct Node;
 
@@ -63,7 +69,11 @@ class UctSearch {
   void expand(Node* node, const Board& board, Color to_move, const Game* root_game, bool at_root);
 
   UctConfig config_;
+  UctResult collect() const;
+
   std::atomic<bool> stop_{false};
+  std::mutex root_mutex_;  // guards root_ and game_ replacement against peek()
+  const Game* game_ = nullptr;
   std::atomic<int> node_count_{0};
   std::chrono::steady_clock::time_point start_;
   std::unique_ptr<Node> root_;

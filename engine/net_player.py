@@ -1,0 +1,181 @@
+"""A GTP-facing player over the batched search: one game, many leaves in flight.
+
+`NetPlayer` wraps a BatchedRunner with a single game slot. Every AlphaGo ablation row is a
+`SearchSettings` value: a policy net / uniform / heuristic priors, a value net or not,
+rollouts or not, lambda, and visits (1 = no search: play the policy's move). Between moves
+the subtree of the moves actually played is kept (tree reuse).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine import _core
+from engine.analysis import Candidate
+from engine.search import BatchedRunner, Evaluator, SearchSettings
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long one search may run: visits and/or seconds (None: no limit of that kind)."""
+
+    visits: int | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    move: int  # dense, pass = size*size; -1 = resign
+    candidates: list[Candidate]
+    visits: int
+    seconds: float
+    winrate: float
+
+
+class NetPlayer:
+    """Searches positions of one game at a time with a fixed evaluator and settings."""
+
+    def __init__(
+        self,
+        settings: SearchSettings,
+        evaluator: Evaluator | None,
+        board_size: int | None = None,
+        resign_below: float = 0.05,
+        name: str = "tengen",
+    ) -> None:
+        self.settings = settings
+        self.evaluator = evaluator
+        self.board_size = board_size  # None: any size (no network)
+        self.resign_below = resign_below
+        self.name = name
+        self._runner: BatchedRunner | None = None
+        self._runner_key: tuple[int, float] | None = None
+        self._searched_moves: list[tuple[int, int]] | None = None
+
+    def supports_size(self, size: int) -> bool:
+        return self.board_size is None or self.board_size == size
+
+    def _runner_for(self, game: _core.Game) -> BatchedRunner:
+        key = (game.size, float(game.komi))
+        if self._runner is None or self._runner_key != key:
+            if self._runner is not None:
+                self._runner.close()
+            self._runner = BatchedRunner(self.settings, game.size, game.komi, 1, self.evaluator)
+            self._runner_key = key
+            self._searched_moves = None
+        return self._runner
+
+    def _sync(self, runner: BatchedRunner, game: _core.Game) -> None:
+        """Brings the search's game to `game`, reusing the tree when only moves were added."""
+        moves = game.moves()
+        prev = self._searched_moves
+        if prev is not None and game.num_setup_stones == 0 and moves[: len(prev)] == prev:
+            ok = True
+            for color, move in moves[len(prev) :]:
+                if runner.search.game(0).to_move != color or not runner.search.advance(0, move):
+                    ok = False
+                    break
+            current = runner.search.game(0)
+            if ok and current.hash == game.hash and current.to_move == game.to_move:
+                self._searched_moves = list(moves)
+                return
+        runner.search.set_position(0, game)
+        self._searched_moves = list(moves)
+
+    def candidates(self) -> list[Candidate]:
+        if self._runner is None:
+            return []
+        return [
+            Candidate(move=c.move, visits=c.visits, winrate=(c.q + 1.0) / 2.0, prior=c.prior, pv=tuple(c.pv))
+            for c in self._runner.search.root_children(0)
+        ]
+
+    def search(
+        self,
+        game: _core.Game,
+        budget: Budget,
+        stop: threading.Event | None = None,
+        on_update: Callable[[list[Candidate]], None] | None = None,
+        update_seconds: float = 1.0,
+    ) -> SearchOutcome:
+        """Searches `game`'s position for its player to move within `budget`."""
+        if not self.supports_size(game.size):
+            raise ValueError(f"the network plays {self.board_size}x{self.board_size}, not {game.size}x{game.size}")
+        runner = self._runner_for(game)
+        self._sync(runner, game)
+        start = time.monotonic()
+        visits = budget.visits if budget.visits is not None else 10**9
+        if budget.visits is None and budget.seconds is None:
+            visits = self.settings.visits
+        if self.settings.visits == 1:
+            visits = 1  # no search: the policy's move
+        runner.search.set_target_visits(0, runner.search.root_visits(0) + max(visits, 1)
+                                        if self.settings.reuse_tree else visits)
+        next_update = start + update_seconds
+
+        def keep_going() -> bool:
+            nonlocal next_update
+            if runner.search.search_done(0):
+                return False
+            now = time.monotonic()
+            if stop is not None and stop.is_set() and runner.search.root_visits(0) > 0:
+                return False
+            if budget.seconds is not None and now - start >= budget.seconds and runner.search.root_visits(0) > 0:
+                return False
+            if on_update is not None and now >= next_update:
+                on_update(self.candidates())
+                next_update = now + update_seconds
+            return True
+
+        runner.run(keep_going)
+        cands = self.candidates()
+        move = runner.search.best_move(0)
+        best = next((c for c in cands if c.move == move), cands[0] if cands else None)
+        winrate = best.winrate if best else 0.5
+        total = runner.search.root_visits(0)
+        if self.resign_below > 0 and best is not None and best.visits >= 50 and winrate < self.resign_below:
+            move = -1
+        return SearchOutcome(move, cands, total, time.monotonic() - start, winrate)
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+
+def load_net_player(
+    policy_weights: str | Path | None,
+    value_weights: str | Path | None,
+    settings: SearchSettings,
+    device: str | None = None,
+) -> NetPlayer:
+    """A NetPlayer from weights files (either may be None for the ablations without it)."""
+    from engine.evaluators import TorchEvaluator  # torch only when a network is asked for
+    from engine.weights import load_net
+
+    policy_net = load_net(policy_weights) if policy_weights else None
+    if value_weights and policy_weights and Path(value_weights) == Path(policy_weights):
+        value_net = policy_net
+    elif value_weights:
+        value_net = load_net(value_weights)
+    else:
+        # A shared-trunk policy+value net serves as both.
+        value_net = policy_net if policy_net is not None and policy_net.config.has_value else None
+    if policy_net is None and value_net is None:
+        if settings.needs_network:
+            raise ValueError("these search settings need a network: give --weights (and/or --value-weights)")
+        return NetPlayer(settings, None)
+    evaluator = TorchEvaluator(policy_net, value_net, device=device)
+    settings = dataclasses.replace(settings, features=evaluator.feature_set)
+    if policy_net is not None and not policy_net.config.has_policy:
+        value_net, policy_net = policy_net, None  # a value net given alone
+    if policy_net is None and settings.policy == "net":
+        raise ValueError("policy 'net' needs policy weights; use policy 'uniform' or 'heuristic' without them")
+    if value_net is None and settings.use_value:
+        raise ValueError("use_value needs value weights; turn it off or give --value-weights")
+    return NetPlayer(settings, evaluator, board_size=evaluator.board_size)
