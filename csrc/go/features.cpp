@@ -62,7 +62,7 @@ int inverse_symmetry(int sym) {
   return 4 | ((sym & 1) << 1) | ((sym & 2) >> 1);
 }
 
-MoveEffect analyze_move(const Board& b, int p, Color c) {
+MoveEffect analyze_move(const Board& b, int p, Color c, int cap) {
   MoveEffect e;
   const Color o = opponent(c);
   int caps[4], friends[4];
@@ -83,32 +83,30 @@ MoveEffect analyze_move(const Board& b, int p, Color c) {
   e.chain_size = 1;
   for (int i = 0; i < nfriends; ++i) e.chain_size += b.chain_size(friends[i]);
 
-  // 0 = untouched, 1 = counted (or p itself), 2 = a captured stone: empty afterwards.
-  std::array<uint8_t, kMaxPoints> mark{};
-  for (int i = 0; i < ncaps; ++i) {
-    int s = caps[i];
-    do {
-      mark[s] = 2;
-      s = b.next_in_chain(s);
-    } while (s != caps[i]);
-  }
-  mark[p] = 1;
+  // Liberties afterwards: empty points and stones of captured chains next to the new chain,
+  // deduplicated in a small list (no board-sized marks to clear), counting stops at `cap`.
+  int16_t seen[kMaxPoints];
+  int nseen = 0;
+  auto captured_stone = [&](int q) {
+    if (b.at(q) != o) return false;
+    const int ch = b.chain_id(q);
+    return std::find(caps, caps + ncaps, ch) != caps + ncaps;
+  };
   auto visit = [&](int q) {
-    const uint8_t m = mark[q];
-    if (m == 1) return;
-    if (m == 2 || b.at(q) == EMPTY) {
-      mark[q] = 1;
-      ++e.liberties;
-    }
+    if (q == p || nseen >= cap) return;
+    if (b.at(q) != EMPTY && !captured_stone(q)) return;
+    if (std::find(seen, seen + nseen, static_cast<int16_t>(q)) != seen + nseen) return;
+    seen[nseen++] = static_cast<int16_t>(q);
   };
   for (int d = 0; d < 4; ++d) visit(b.nbr(p, d));
-  for (int i = 0; i < nfriends; ++i) {
+  for (int i = 0; i < nfriends && nseen < cap; ++i) {
     int s = friends[i];
     do {
       for (int d = 0; d < 4; ++d) visit(b.nbr(s, d));
       s = b.next_in_chain(s);
-    } while (s != friends[i]);
+    } while (s != friends[i] && nseen < cap);
   }
+  e.liberties = nseen;
   return e;
 }
 
@@ -310,7 +308,7 @@ void write_features(const PositionView& view, FeatureSet set, int sym, T* out) {
     }
     set1(agplanes::kStones + 2, i);
     if (!legal(i)) continue;
-    const MoveEffect e = analyze_move(b, p, me);
+    const MoveEffect e = analyze_move(b, p, me, 8);  // the planes stop at 8
     set1(agplanes::kCaptureSize + std::min(e.captured, 7), i);
     if (e.liberties == 1) set1(agplanes::kSelfAtari + std::min(e.chain_size, 8) - 1, i);
     if (e.liberties > 0) set1(agplanes::kLibertiesAfter + std::min(e.liberties, 8) - 1, i);

@@ -72,9 +72,9 @@ int inverse_symmetry(int sym);
 struct MoveEffect {
   int captured = 0;    // opponent stones removed
   int chain_size = 0;  // stones in the chain holding p afterwards
-  int liberties = 0;   // its liberties afterwards (exact)
+  int liberties = 0;   // its liberties afterwards (exact up to `cap`)
 };
-MoveEffect analyze_move(const Board& board, int p, Color c);
+MoveEffect analyze_move(const Board& board, int p, Color c, int cap = kMaxPoints);
 
 // Ladder reading on padded points; c is the player who would play p (p must be legal for c).
 // Capture: p puts an opponent chain with two liberties into atari and it cannot escape.

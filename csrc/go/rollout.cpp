@@ -69,7 +69,7 @@ int candidate_features(const Board& b, int p, Color c, int last, int32_t* f) {
     else if ((dx == 2 && dy == 0) || (dx == 0 && dy == 2))
       f[k++] = kResponse + 2;
   }
-  const MoveEffect e = analyze_move(b, p, c);
+  const MoveEffect e = analyze_move(b, p, c, 2);  // the flags only ask 0, 1 or 2+
   if (e.captured == 1)
     f[k++] = kCapture;
   else if (e.captured >= 2)
