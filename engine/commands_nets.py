@@ -64,6 +64,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train_sl)
 
+    p = sub.add_parser("train-rollout", help="train the rollout policy (local patterns, linear softmax)")
+    p.add_argument("--data", nargs="+", required=True, help="shard folders or files")
+    p.add_argument("--out", required=True, help="run folder; weights go to <out>/rollout.safetensors")
+    p.add_argument("--size", type=int, default=9, help="board size of the shards to use")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--threads", type=int, default=1, help="C++ threads writing features")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train_rollout)
+
     p = sub.add_parser("accuracy", help="accuracy of a weights file on a folder of SGF games")
     p.add_argument("--weights", required=True, type=Path)
     p.add_argument("--sgf", required=True, type=Path, help="SGF file or folder (searched recursively)")
@@ -160,6 +172,10 @@ def cmd_train_sl(args: argparse.Namespace) -> int:
         result = train(config, resume=args.resume)
     except (TrainError, CorpusError, WeightsError) as exc:
         raise UserError(str(exc)) from exc
+    except KeyboardInterrupt as exc:
+        if str(exc):
+            print(f"tengen train-sl: {exc}; continue with --resume", file=sys.stderr)
+        return 130
     h = result.holdout
     parts = [
         f"{result.steps} steps, {result.samples} samples on {result.device} "
@@ -177,6 +193,58 @@ def cmd_train_sl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_rollout(args: argparse.Namespace) -> int:
+    from selfplay.records import CorpusError
+    from selfplay.train_rollout import RolloutTrainConfig, train_rollout
+
+    try:
+        config = RolloutTrainConfig(
+            data=tuple(args.data), out_dir=args.out, board_size=args.size, epochs=args.epochs,
+            batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
+            progress=not args.quiet,
+        )  # fmt: skip
+        r = train_rollout(config)
+    except CorpusError as exc:
+        raise UserError(str(exc)) from exc
+    print(
+        f"rollout policy: top-1 accuracy {100 * r.holdout_accuracy:.1f}% on {r.holdout_positions} held-out "
+        f"positions (training {100 * r.train_accuracy:.1f}% on {r.positions}); weights in {r.weights_path}"
+    )
+    return 0
+
+
+def _rollout_accuracy(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from engine.weights import WeightsError
+    from selfplay.sgf_corpus import SgfError, find_sgf_files, load_sgf_folder, parse_sgf
+    from selfplay.train_rollout import load_rollout_weights, rollout_accuracy
+
+    try:
+        weights = load_rollout_weights(args.weights)
+    except WeightsError as exc:
+        raise UserError(str(exc)) from exc
+    # Rollout patterns fit any board size: measure on the folder's most common size.
+    sizes: Counter[int] = Counter()
+    for path in find_sgf_files(args.sgf):
+        try:
+            sizes[parse_sgf(path.read_bytes()).board_size] += 1
+        except (OSError, SgfError):
+            continue
+    if not sizes:
+        raise UserError(f"no usable games in {args.sgf}")
+    size = sizes.most_common(1)[0][0]
+    records, report = load_sgf_folder(args.sgf, size, progress=not args.quiet)
+    games, moves = records.positions(include_passes=False)
+    acc, n = rollout_accuracy(weights, records, games, moves, args.batch_size, args.threads)
+    skipped = f" ({report.num_skipped} files skipped)" if report.num_skipped else ""
+    print(
+        f"rollout top-1 accuracy {100 * acc:.2f}% on {n} positions from {records.num_games} "
+        f"{size}x{size} games{skipped}"
+    )
+    return 0
+
+
 def cmd_accuracy(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -186,6 +254,14 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
 
     if not args.sgf.exists():
         raise UserError(f"no such SGF file or folder: {args.sgf}")
+    from engine.weights import read_metadata
+
+    try:
+        is_rollout = read_metadata(args.weights).get("format") == "tengen-rollout-1"
+    except WeightsError as exc:
+        raise UserError(str(exc)) from exc
+    if is_rollout:
+        return _rollout_accuracy(args)
     try:
         device = pick_device(args.device)
         net = load_net(args.weights, device=device)
@@ -209,8 +285,5 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
         if np.isnan(res.value_mse):
             print(f"value: no game outcomes in {args.sgf}", file=sys.stderr)
         else:
-            print(
-                f"value MSE {res.value_mse:.4f}, outcome sign accuracy "
-                f"{100 * res.value_accuracy:.2f}% on {where}"
-            )
+            print(f"value MSE {res.value_mse:.4f}, outcome sign accuracy {100 * res.value_accuracy:.2f}% on {where}")
     return 0

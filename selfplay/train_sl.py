@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import queue
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -141,9 +142,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
             raise ValueError(f"override {key!r} must look like net.<field> or train.<field>")
         if value is not None:
             sections[section][name] = value
-    return SLConfig(
-        _build(NetConfig, sections["net"], "net"), _build(TrainConfig, sections["train"], "train")
-    )
+    return SLConfig(_build(NetConfig, sections["net"], "net"), _build(TrainConfig, sections["train"], "train"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,9 +157,7 @@ class Batch:
     values: npt.NDArray[np.float32]  # (B,) +1 / -1 for the player to move, 0 unknown
 
 
-def split_games(
-    num_games: int, fraction: float, seed: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def split_games(num_games: int, fraction: float, seed: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(training games, held-out games): a seeded permutation, at least one held-out game when
     fraction > 0 and there are two games or more."""
     perm = np.random.default_rng([seed, 7919]).permutation(num_games).astype(np.int64)
@@ -206,6 +203,13 @@ class Positions:
     def __len__(self) -> int:
         return len(self.game)
 
+    def epoch_size(self) -> int:
+        """How many samples one epoch draws."""
+        k = self.config.train.value_positions_per_game
+        if self.config.net.architecture == "value" and k > 0:
+            return int(np.minimum(np.bincount(self.game), k).sum()) if len(self) else 0
+        return len(self)
+
     def epoch_order(self, epoch: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         """Sample indices and symmetries for one epoch: a function of (seed, epoch) only."""
         t = self.config.train
@@ -224,38 +228,45 @@ class Positions:
         return idx, syms
 
 
-def _prefetch(produce: Iterator[Batch], depth: int) -> Iterator[Batch]:
-    """Runs `produce` on a background thread, `depth` batches ahead."""
-    q: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=max(1, depth))
+def _prefetch(produce: Iterator[Any], depth: int) -> Iterator[Any]:
+    """Runs `produce` on a background thread, `depth` items ahead. The thread is joined before
+    this generator finishes (also when the consumer stops early), so no thread is left inside a
+    C++ call when the interpreter exits."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def work() -> None:
         try:
             for item in produce:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            q.put(None)
+            put(done)
         except BaseException as exc:  # handed to the consumer
-            q.put(exc)
+            put(exc)
 
-    thread = threading.Thread(target=work, daemon=True)
+    thread = threading.Thread(target=work, name="tengen-prefetch", daemon=True)
     thread.start()
     try:
         while True:
             item = q.get()
-            if item is None:
+            if item is done:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
         stop.set()
+        thread.join()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,9 +373,7 @@ def evaluate(
             )
 
     with torch.inference_mode(), _autocast(device):
-        for batch in tqdm(
-            _prefetch(produce(), 2), total=len(starts), desc="eval", disable=not progress, leave=False
-        ):
+        for batch in tqdm(_prefetch(produce(), 2), total=len(starts), desc="eval", disable=not progress, leave=False):
             planes, masks, targets, values = _to_device(batch, device)
             _, stats = _losses(net, planes, masks, targets, values, cfg)
             b = len(batch.targets)
@@ -382,9 +391,7 @@ def evaluate(
     if count and net.config.has_policy:
         res = dataclasses.replace(res, policy_loss=loss_sum / count, accuracy=correct / count)
     if value_known:
-        res = dataclasses.replace(
-            res, value_mse=mse_sum / value_known, value_accuracy=value_correct / value_known
-        )
+        res = dataclasses.replace(res, value_mse=mse_sum / value_known, value_accuracy=value_correct / value_known)
     return res
 
 
@@ -417,8 +424,30 @@ def _lr_at(step: int, total: int, t: TrainConfig) -> float:
     return t.lr
 
 
-def train(config: SLConfig, resume: bool = False, records: Records | None = None) -> TrainResult:
-    """Trains by `config`; with `resume`, continues from <out>/checkpoint.safetensors when present."""
+def _install_sigint(flag: threading.Event) -> Any:
+    """First Ctrl-C sets `flag` (training stops after the current step with a checkpoint); a
+    second one interrupts at once. Only in the main thread; returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _restore_sigint(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
+
+
+def train(
+    config: SLConfig, resume: bool = False, records: Records | None = None, split_seed: int | None = None
+) -> TrainResult:
+    """Trains by `config`; with `resume`, continues from <out>/checkpoint.safetensors when present.
+    The held-out games are chosen with `split_seed` (default: train.seed)."""
     t, nc = config.train, config.net
     out = Path(t.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -432,12 +461,13 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
         device = pick_device(t.device)
     except ValueError as exc:
         raise TrainError(str(exc)) from exc
-    train_games, holdout_games = split_games(records.num_games, t.holdout_fraction, t.seed)
+    split_seed = t.seed if split_seed is None else split_seed
+    train_games, holdout_games = split_games(records.num_games, t.holdout_fraction, split_seed)
     train_pos = Positions(records, train_games, config)
     hold_pos = Positions(records, holdout_games, config)
     if len(train_pos) == 0:
         raise TrainError("no training positions (too few games, or no game outcomes for a value net)")
-    cap = np.random.default_rng([t.seed, 104729]).permutation(len(hold_pos))[: t.holdout_max_positions]
+    cap = np.random.default_rng([split_seed, 104729]).permutation(len(hold_pos))[: t.holdout_max_positions]
     hold_game, hold_move = hold_pos.game[np.sort(cap)], hold_pos.move[np.sort(cap)]
 
     torch.manual_seed(t.seed)
@@ -458,7 +488,7 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
         json.dumps({"net": dataclasses.asdict(nc), "train": dataclasses.asdict(t)}, indent=2) + "\n"
     )
 
-    batches_per_epoch = math.ceil(len(train_pos) / t.batch_size)
+    batches_per_epoch = math.ceil(train_pos.epoch_size() / t.batch_size)
     # The learning-rate schedule spans all epochs; max_steps only stops early, so a run stopped
     # by it and resumed without it follows the same schedule as one uninterrupted run.
     schedule_steps = t.epochs * batches_per_epoch
@@ -512,10 +542,10 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
                 t.feature_threads,
             )
 
-    bar = tqdm(
-        total=total, initial=min(state["step"], total), desc="train", unit="step", disable=not t.progress
-    )
-    window: dict[str, float] = {}
+    bar = tqdm(total=total, initial=min(state["step"], total), desc="train", unit="step", disable=not t.progress)
+    # Running sums stay on the device between logs: no host sync per step.
+    window: dict[str, Tensor] = {}
+    zero = torch.zeros((), device=device)
     window_n = 0
     window_start = time.perf_counter()
     run_start = time.perf_counter()
@@ -523,67 +553,73 @@ def train(config: SLConfig, resume: bool = False, records: Records | None = None
     last_train = (float("nan"), float("nan"))
     holdout = EvalResult(0)
     net.train()
-    while state["epoch"] < t.epochs and state["step"] < total:
-        epoch = state["epoch"]
-        for batch in _prefetch(batches(epoch, state["batch"]), t.prefetch):
-            if state["step"] >= total:
-                break
-            for group in opt.param_groups:
-                group["lr"] = _lr_at(state["step"], schedule_steps, t)
-            planes, masks, targets, values = _to_device(batch, device)
-            with _autocast(device):
-                loss, stats = _losses(net, planes, masks, targets, values, config)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            b = len(batch.targets)
-            state["step"] += 1
-            state["batch"] += 1
-            state["samples"] += b
-            run_samples += b
-            window_n += b
-            window["loss"] = window.get("loss", 0.0) + float(loss.item()) * b
-            if "correct" in stats:
-                window["correct"] = window.get("correct", 0.0) + float(stats["correct"].item())
-            bar.update(1)
-            if state["step"] % t.log_every == 0 or state["step"] == total:
-                dt = max(1e-9, time.perf_counter() - window_start)
-                scalars = {
-                    "loss": window["loss"] / window_n,
-                    "lr": opt.param_groups[0]["lr"],
-                    "samples_per_s": window_n / dt,
-                }
-                if "correct" in window:
-                    scalars["accuracy"] = window["correct"] / window_n
-                last_train = (scalars.get("accuracy", float("nan")), scalars["loss"])
-                log("train", scalars)
-                bar.set_postfix(
-                    loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}"
-                )
-                window, window_n, window_start = {}, 0, time.perf_counter()
-            if t.eval_every and state["step"] % t.eval_every == 0:
-                holdout = run_eval()
-            if t.checkpoint_every and state["step"] % t.checkpoint_every == 0:
-                save_ckpt()
-        else:
-            state["epoch"] = epoch + 1
-            state["batch"] = 0
-            if not t.eval_every:
-                holdout = run_eval()
-            if not t.checkpoint_every:
-                save_ckpt()
-            continue
-        break
+    stop_requested = threading.Event()
+    previous_handler = _install_sigint(stop_requested)
+    try:
+        while state["epoch"] < t.epochs and state["step"] < total:
+            epoch = state["epoch"]
+            for batch in _prefetch(batches(epoch, state["batch"]), t.prefetch):
+                if state["step"] >= total:
+                    break
+                for group in opt.param_groups:
+                    group["lr"] = _lr_at(state["step"], schedule_steps, t)
+                planes, masks, targets, values = _to_device(batch, device)
+                with _autocast(device):
+                    loss, stats = _losses(net, planes, masks, targets, values, config)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                b = len(batch.targets)
+                state["step"] += 1
+                state["batch"] += 1
+                state["samples"] += b
+                run_samples += b
+                window_n += b
+                window["loss"] = window.get("loss", zero) + loss.detach().float() * b
+                if "correct" in stats:
+                    window["correct"] = window.get("correct", zero) + stats["correct"]
+                bar.update(1)
+                if state["step"] % t.log_every == 0 or state["step"] == total:
+                    dt = max(1e-9, time.perf_counter() - window_start)
+                    scalars = {
+                        "loss": float(window["loss"]) / window_n,
+                        "lr": opt.param_groups[0]["lr"],
+                        "samples_per_s": window_n / dt,
+                    }
+                    if "correct" in window:
+                        scalars["accuracy"] = float(window["correct"]) / window_n
+                    last_train = (scalars.get("accuracy", float("nan")), scalars["loss"])
+                    log("train", scalars)
+                    bar.set_postfix(loss=f"{scalars['loss']:.3f}", acc=f"{scalars.get('accuracy', float('nan')):.3f}")
+                    window, window_n, window_start = {}, 0, time.perf_counter()
+                if t.eval_every and state["step"] % t.eval_every == 0:
+                    holdout = run_eval()
+                if t.checkpoint_every and state["step"] % t.checkpoint_every == 0:
+                    save_ckpt()
+                if stop_requested.is_set():
+                    # Ctrl-C: the step just finished is complete, so the checkpoint resumes exactly.
+                    save_ckpt()
+                    bar.close()
+                    raise KeyboardInterrupt(f"interrupted at step {state['step']}; checkpoint saved in {ckpt}")
+            else:
+                state["epoch"] = epoch + 1
+                state["batch"] = 0
+                if not t.eval_every:
+                    holdout = run_eval()
+                if not t.checkpoint_every:
+                    save_ckpt()
+                continue
+            break
+    finally:
+        _restore_sigint(previous_handler)
     bar.close()
     elapsed = time.perf_counter() - run_start
     if evaluated_at != state["step"]:
         holdout = run_eval()
     save_ckpt()
     weights = out / "weights.safetensors"
-    save_weights(
-        weights, net, {"trained_steps": str(state["step"]), "trained_samples": str(state["samples"])}
-    )
+    save_weights(weights, net, {"trained_steps": str(state["step"]), "trained_samples": str(state["samples"])})
     writer.close()
     metrics_file.close()
     return TrainResult(

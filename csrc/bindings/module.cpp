@@ -8,6 +8,7 @@ void init_go(py::module_& m);
 void init_search(py::module_& m);
 void init_batched(py::module_& m);
 void init_features(py::module_& m);
+void init_rollout(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "tengen's C++ core: Go rules, playouts, search and network input features";
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   init_search(m);
   init_batched(m);
   init_features(m);
+  init_rollout(m);
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <thread>
 #include <vector>
@@ -61,7 +62,7 @@ int inverse_symmetry(int sym) {
   return 4 | ((sym & 1) << 1) | ((sym & 2) >> 1);
 }
 
-MoveEffect analyze_move(const Board& b, int p, Color c) {
+MoveEffect analyze_move(const Board& b, int p, Color c, int cap) {
   MoveEffect e;
   const Color o = opponent(c);
   int caps[4], friends[4];
@@ -82,32 +83,30 @@ MoveEffect analyze_move(const Board& b, int p, Color c) {
   e.chain_size = 1;
   for (int i = 0; i < nfriends; ++i) e.chain_size += b.chain_size(friends[i]);
 
-  // 0 = untouched, 1 = counted (or p itself), 2 = a captured stone: empty afterwards.
-  std::array<uint8_t, kMaxPoints> mark{};
-  for (int i = 0; i < ncaps; ++i) {
-    int s = caps[i];
-    do {
-      mark[s] = 2;
-      s = b.next_in_chain(s);
-    } while (s != caps[i]);
-  }
-  mark[p] = 1;
+  // Liberties afterwards: empty points and stones of captured chains next to the new chain,
+  // deduplicated in a small list (no board-sized marks to clear), counting stops at `cap`.
+  int16_t seen[kMaxPoints];
+  int nseen = 0;
+  auto captured_stone = [&](int q) {
+    if (b.at(q) != o) return false;
+    const int ch = b.chain_id(q);
+    return std::find(caps, caps + ncaps, ch) != caps + ncaps;
+  };
   auto visit = [&](int q) {
-    const uint8_t m = mark[q];
-    if (m == 1) return;
-    if (m == 2 || b.at(q) == EMPTY) {
-      mark[q] = 1;
-      ++e.liberties;
-    }
+    if (q == p || nseen >= cap) return;
+    if (b.at(q) != EMPTY && !captured_stone(q)) return;
+    if (std::find(seen, seen + nseen, static_cast<int16_t>(q)) != seen + nseen) return;
+    seen[nseen++] = static_cast<int16_t>(q);
   };
   for (int d = 0; d < 4; ++d) visit(b.nbr(p, d));
-  for (int i = 0; i < nfriends; ++i) {
+  for (int i = 0; i < nfriends && nseen < cap; ++i) {
     int s = friends[i];
     do {
       for (int d = 0; d < 4; ++d) visit(b.nbr(s, d));
       s = b.next_in_chain(s);
-    } while (s != friends[i]);
+    } while (s != friends[i] && nseen < cap);
   }
+  e.liberties = nseen;
   return e;
 }
 
@@ -309,7 +308,7 @@ void write_features(const PositionView& view, FeatureSet set, int sym, T* out) {
     }
     set1(agplanes::kStones + 2, i);
     if (!legal(i)) continue;
-    const MoveEffect e = analyze_move(b, p, me);
+    const MoveEffect e = analyze_move(b, p, me, 8);  // the planes stop at 8
     set1(agplanes::kCaptureSize + std::min(e.captured, 7), i);
     if (e.liberties == 1) set1(agplanes::kSelfAtari + std::min(e.chain_size, 8) - 1, i);
     if (e.liberties > 0) set1(agplanes::kLibertiesAfter + std::min(e.liberties, 8) - 1, i);
@@ -322,15 +321,15 @@ void write_features(const PositionView& view, FeatureSet set, int sym, T* out) {
 }
 
 template <typename T>
-void write_move_mask(const Game& game, int sym, bool sensible, T* out) {
-  const Board& b = game.board();
+void write_move_mask(const PositionView& view, int sym, bool sensible, T* out) {
+  const Board& b = *view.boards[0];
   const int n = b.size();
   const int n2 = n * n;
-  const Color me = game.to_move();
+  const Color me = view.to_move;
   std::fill(out, out + n2 + 1, T(0));
   for (int i = 0; i < n2; ++i) {
-    if (!game.is_legal(i, me)) continue;
     const int p = b.from_index(i);
+    if (view.game ? !view.game->is_legal(i, me) : !b.is_legal(p, me)) continue;
     if (sensible && b.is_eye_like(p, me) && b.is_true_eye(p, me)) continue;
     out[symmetry_index(i, sym, n)] = T(1);
   }
@@ -376,14 +375,13 @@ void write_features_batch(const Game* const* games, int count, FeatureSet set, c
   });
 }
 
-template <typename T>
-int replay_features(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
-                    FeatureSet set, const int* syms, T* out, T* masks, int64_t* targets, int threads) {
+int replay_records(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
+                   int history, int threads, const std::function<void(int, const PositionView&, int)>& visit,
+                   const std::function<void(int)>& fail) {
   if (count <= 0) return 0;
   const int n = r.size;
   const int n2 = n * n;
-  const size_t stride = static_cast<size_t>(num_planes(set)) * n2;
-  const size_t mstride = static_cast<size_t>(n2) + 1;
+  history = std::max(1, std::min(history, kRawHistory));
   // Visit samples game by game, in move order, so one replay serves all samples of a game.
   std::vector<int> order(static_cast<size_t>(count));
   std::iota(order.begin(), order.end(), 0);
@@ -392,75 +390,118 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
   });
   std::atomic<int> failed{0};
   parallel_chunks(count, threads, [&](int lo, int hi) {
-    Rules rules;
-    rules.superko = false;
-    rules.allow_suicide = false;
-    Game g(n, rules);
+    // A bare Board is replayed (no undo snapshots, no superko table); only the positions that
+    // the next sample's history planes need are copied into a ring of `history` boards.
+    Game setup(n);  // places setup stones with Game's checks
+    Board board(n);
+    std::vector<Board> ring(static_cast<size_t>(history), Board(n));
+    int ring_move[kRawHistory];
     int64_t cur_game = -1;
     int cur_move = 0;
     bool ok = false;
+    auto remember = [&](int target) {
+      if (target - cur_move < history) {
+        const int slot = cur_move % history;
+        ring[static_cast<size_t>(slot)] = board;
+        ring_move[slot] = cur_move;
+      }
+    };
     for (int j = lo; j < hi; ++j) {
       const int i = order[static_cast<size_t>(j)];
       const int64_t gi = sample_game[i];
       const int mi = sample_move[i];
-      T* planes = out + stride * i;
-      T* mask = masks ? masks + mstride * i : nullptr;
-      auto fail = [&]() {
-        std::fill(planes, planes + stride, T(0));
-        if (mask) std::fill(mask, mask + mstride, T(0));
-        if (targets) targets[i] = -1;
+      auto bad = [&]() {
+        fail(i);
         failed.fetch_add(1, std::memory_order_relaxed);
       };
       if (gi < 0 || gi >= r.num_games) {
-        fail();
+        bad();
         continue;
       }
       const int64_t off = r.game_offsets[gi];
       const int64_t len = r.game_offsets[gi + 1] - off;
       if (mi < 0 || mi > len) {
-        fail();
+        bad();
         continue;
       }
       if (gi != cur_game || mi < cur_move) {
-        g.clear();
+        setup.clear();
         cur_game = gi;
         cur_move = 0;
         ok = true;
         for (int64_t s = r.setup_offsets[gi]; ok && s < r.setup_offsets[gi + 1]; ++s) {
           const int c = r.setup_colors[s];
-          ok = (c == BLACK || c == WHITE) && g.place_setup_stone(r.setup_moves[s], Color(c));
+          ok = (c == BLACK || c == WHITE) && setup.place_setup_stone(r.setup_moves[s], Color(c));
         }
+        board = setup.board();
+        std::fill(ring_move, ring_move + kRawHistory, -1);
+        if (ok) remember(mi);
       }
       while (ok && cur_move < mi) {
         const int c = r.colors[off + cur_move];
-        ok = (c == BLACK || c == WHITE) && g.play(r.moves[off + cur_move], Color(c));
-        ++cur_move;
+        const int mv = r.moves[off + cur_move];
+        ok = (c == BLACK || c == WHITE) && mv >= 0 && mv <= n2;
+        const int p = mv == n2 ? kPass : board.from_index(ok ? mv : 0);
+        ok = ok && (p == kPass || board.is_legal(p, Color(c)));
+        if (ok) {
+          board.play(p, Color(c));
+          ++cur_move;
+          remember(mi);
+        }
       }
       if (!ok) {
-        fail();
+        bad();
         continue;
       }
-      const int sym = syms ? syms[i] : 0;
+      PositionView view;
+      view.boards[0] = &board;
+      for (int k = 1; k < history && k <= mi; ++k) {
+        const int slot = (mi - k) % history;
+        if (ring_move[slot] == mi - k) view.boards[k] = &ring[static_cast<size_t>(slot)];
+      }
+      for (int k = 1; k <= kRawHistory && k <= mi; ++k) view.recent_moves[k - 1] = r.moves[off + mi - k];
+      int target = -1;
       if (mi < len) {
         const int c = r.colors[off + mi];
-        const int mv = r.moves[off + mi];
-        if ((c != BLACK && c != WHITE) || mv < 0 || mv > n2) {
-          fail();
+        target = r.moves[off + mi];
+        if ((c != BLACK && c != WHITE) || target < 0 || target > n2) {
+          bad();
           continue;
         }
-        g.set_to_move(Color(c));
+        view.to_move = Color(c);
+      } else {
+        view.to_move = mi > 0 ? opponent(Color(r.colors[off + mi - 1])) : BLACK;
       }
-      write_features(g, set, sym, planes);
-      if (mask) write_move_mask(g, sym, false, mask);
-      if (targets) targets[i] = mi < len ? symmetry_index(r.moves[off + mi], sym, n) : -1;
+      visit(i, view, target);
     }
   });
   return failed.load();
 }
 
+template <typename T>
+int replay_features(const GameRecords& r, const int64_t* sample_game, const int32_t* sample_move, int count,
+                    FeatureSet set, const int* syms, T* out, T* masks, int64_t* targets, int threads) {
+  const int n = r.size;
+  const size_t stride = static_cast<size_t>(num_planes(set)) * n * n;
+  const size_t mstride = static_cast<size_t>(n) * n + 1;
+  return replay_records(
+      r, sample_game, sample_move, count, set == FeatureSet::kRaw ? kRawHistory : 1, threads,
+      [&](int i, const PositionView& view, int target) {
+        const int sym = syms ? syms[i] : 0;
+        write_features(view, set, sym, out + stride * i);
+        if (masks) write_move_mask(view, sym, false, masks + mstride * i);
+        if (targets) targets[i] = target >= 0 ? symmetry_index(target, sym, n) : -1;
+      },
+      [&](int i) {
+        std::fill(out + stride * i, out + stride * (i + 1), T(0));
+        if (masks) std::fill(masks + mstride * i, masks + mstride * (i + 1), T(0));
+        if (targets) targets[i] = -1;
+      });
+}
+
 #define TENGEN_FEATURES_INSTANTIATE(T)                                                                       \
   template void write_features<T>(const PositionView&, FeatureSet, int, T*);                                \
-  template void write_move_mask<T>(const Game&, int, bool, T*);                                              \
+  template void write_move_mask<T>(const PositionView&, int, bool, T*);                                      \
   template void write_features_batch<T>(const Game* const*, int, FeatureSet, const int*, T*, T*, int);       \
   template int replay_features<T>(const GameRecords&, const int64_t*, const int32_t*, int, FeatureSet,       \
                                   const int*, T*, T*, int64_t*, int);

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "go/board.h"
 #include "go/game.h"
@@ -71,9 +72,9 @@ int inverse_symmetry(int sym);
 struct MoveEffect {
   int captured = 0;    // opponent stones removed
   int chain_size = 0;  // stones in the chain holding p afterwards
-  int liberties = 0;   // its liberties afterwards (exact)
+  int liberties = 0;   // its liberties afterwards (exact up to `cap`)
 };
-MoveEffect analyze_move(const Board& board, int p, Color c);
+MoveEffect analyze_move(const Board& board, int p, Color c, int cap = kMaxPoints);
 
 // Ladder reading on padded points; c is the player who would play p (p must be legal for c).
 // Capture: p puts an opponent chain with two liberties into atari and it cannot escape.
@@ -103,7 +104,11 @@ void write_features(const Game& game, FeatureSet set, int sym, T* out) {
 // size*size + 1 entries (pass last, always 1): 1 where the move is legal for the player to
 // move, or, with `sensible`, legal and not filling one of the mover's own true eyes.
 template <typename T>
-void write_move_mask(const Game& game, int sym, bool sensible, T* out);
+void write_move_mask(const PositionView& view, int sym, bool sensible, T* out);
+template <typename T>
+void write_move_mask(const Game& game, int sym, bool sensible, T* out) {
+  write_move_mask(view_of(game), sym, sensible, out);
+}
 
 // Many positions: out holds count * num_planes * size^2, masks (nullable) count * (size^2+1).
 // syms may be null (identity). threads > 1 splits the batch over that many C++ threads.
@@ -124,6 +129,19 @@ struct GameRecords {
   const uint8_t* setup_colors = nullptr;
   int64_t num_games = 0;
 };
+
+// Replays each sample's game (simple ko, no suicide) to just before move sample_move[i] and
+// calls visit(i, view, move played there or -1 at the end of the record), where view is that
+// position for the player who made the move (legality: simple ko, no suicide; `history`
+// boards, 1..kRawHistory, of which the earlier ones are nullptr before the game's start);
+// fail(i) for samples whose replay fails. A bare Board is replayed and only the boards the
+// history needs are copied. Samples of one game share one replay; threads > 1 splits the
+// samples over C++ threads, so visit and fail must be safe to call concurrently for distinct
+// i. The view is valid only during the call. Returns the number of failures.
+int replay_records(const GameRecords& records, const int64_t* sample_game, const int32_t* sample_move,
+                   int count, int history, int threads,
+                   const std::function<void(int, const PositionView&, int)>& visit,
+                   const std::function<void(int)>& fail);
 
 // For each sample i: replays game sample_game[i] (simple ko, no suicide) up to just before
 // its move number sample_move[i], writes that position's planes (under syms[i], null =
