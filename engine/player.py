@@ -31,7 +31,7 @@ from engine.players import UctPlayer as UctSearchBackend
 RESIGN = -1  # genmove's answer for resignation; other answers are dense moves (size*size = pass)
 
 # Without any visits, seconds or clock, the built-in search stops at whichever comes first.
-DEFAULT_VISITS = 5000
+DEFAULT_VISITS = 20000
 DEFAULT_SECONDS = 10.0
 MIN_MOVE_SECONDS = 0.02  # the least a move is ever given, however short the clock
 
@@ -186,11 +186,12 @@ class GameClock:
             return None
         c = self.clocks[color]
         if c.overtime:
-            if s.system == "canadian":
+            if s.system == "canadian":  # the period, less one margin, shared by its stones
                 stones = max(c.count, 1)
-                share = c.period / stones
-                cap = min(2.0 * share, c.period - margin * stones) - margin
-                planned = 0.9 * share - margin
+                usable = c.period - margin
+                share = usable / stones
+                cap = min(2.0 * share, usable - (stones - 1) * MIN_MOVE_SECONDS)
+                planned = 0.9 * share
             else:  # byo-yomi: a period per move, reset after each move within it
                 cap = min(c.period, s.period) - margin
                 planned = 0.8 * cap
@@ -286,7 +287,7 @@ class UctPlayer:
         planned, cap = planned_cap
         if self.config.seconds is not None:
             planned = min(planned, self.config.seconds)
-            cap = min(cap, max(self.config.seconds, planned))
+            cap = min(cap, self.config.seconds)
         return Budget(visits=self.config.visits, seconds=cap), planned
 
     def wins_on_board(self, game: _core.Game, color: int) -> bool:
