@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from engine import _core
 from engine.analysis import Candidate
 from engine.net_player import Budget, SearchOutcome
-from engine.players import Player, UctSettings
-from engine.players import UctPlayer as UctSearchBackend
+from engine.players import Player, UctSearchBackend, UctSettings
 
 RESIGN = -1  # genmove's answer for resignation; other answers are dense moves (size*size = pass)
 

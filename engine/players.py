@@ -1,8 +1,9 @@
-"""Players behind GTP and the terminal game: one interface, two searches.
+"""Search backends behind `engine.player.UctPlayer`: one interface, two searches.
 
-`UctPlayer` is the built-in player: the C++ UCT-RAVE search over light rollouts, on several
+`UctSearchBackend` runs the built-in C++ UCT-RAVE search over light rollouts, on several
 threads, needing no network. `engine.net_player.NetPlayer` runs the batched PUCT/APV search
-with networks. Both answer `search(game, budget, stop, on_update)` with a SearchOutcome.
+with networks. Both answer `search(game, budget, stop, on_update)` with a SearchOutcome; the
+player above them decides about time, passing and resigning.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ class UctSettings:
             raise ValueError("resign_below must be in [0, 0.5)")
 
 
-class UctPlayer:
-    """The built-in UCT-RAVE player: plays any board size, no weights."""
+class UctSearchBackend:
+    """The built-in UCT-RAVE search: any board size, no weights."""
 
     name = "tengen-uct"
 
