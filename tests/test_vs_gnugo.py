@@ -1,6 +1,6 @@
 """Full 9x9 games of tengen's built-in player (`python -m engine.cli gtp --visits 2000`, a
 subprocess driven over GTP) against GnuGo 3.8 level 1: three games, colours alternating, the
-third with resignation off so that it must end in two passes and be scored.
+third with resignation off on both sides so that it must end in two passes and be scored.
 
 Every generated move is checked on a referee `engine._core.Game` (positional superko, no
 suicide) before the opponent hears of it, and the opponent must accept it (`play` answers `=`);
@@ -97,8 +97,9 @@ def test_builtin_player_finishes_games_against_gnugo_level_1(gnugo: str) -> None
         tengen_argv = [sys.executable, "-m", "engine.cli", "gtp", "--size", str(SIZE), "--komi", str(KOMI),
                        "--visits", str(VISITS), "--seed", str(11 + game_index), "--resign", str(resign),
                        "--no-records"]
-        with GtpClient(tengen_argv, timeout=120) as tengen, \
-                GtpClient(gnugo_command(level=1, extra=["--positional-superko"]), timeout=120) as gnugo_client:
+        gnugo_argv = gnugo_command(level=1, extra=["--positional-superko", "--seed", str(11 + game_index)]
+                                   + (["--never-resign"] if resign == 0 else []))
+        with GtpClient(tengen_argv, timeout=120) as tengen, GtpClient(gnugo_argv, timeout=120) as gnugo_client:
             assert tengen.send("name").strip() == "tengen"
             outcome = play_game(tengen, gnugo_client, tengen_colour)
         outcomes.append((NAME[tengen_colour], outcome))
