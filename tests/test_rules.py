@@ -402,6 +402,23 @@ def test_handicap_setup_stones() -> None:
     assert g.num_setup_stones == 0 and int(g.board().sum()) == 0 and g.to_move == B
 
 
+def test_setup_stones_never_capture_nor_die_and_restart_the_history() -> None:
+    g = from_diagram("""
+        . O X . .
+        . X . . .
+        . . . . .
+        . . . . O
+        . . . O .
+    """)
+    assert not g.place_setup_stone(B, v(g, "E1"))  # it would have no liberty
+    assert not g.place_setup_stone(B, v(g, "A5"))  # it would capture B5 (in atari)
+    assert at(g, "B5") == W
+    play(g, "B C3")
+    assert g.place_setup_stone(W, v(g, "A5"))  # extends B5: fine
+    assert g.move_number == 0 and not g.undo()  # setup after a move: the game restarts from here
+    assert at(g, "C3") == B and g.num_setup_stones == 6
+
+
 # --- scoring -----------------------------------------------------------------------------------
 
 
