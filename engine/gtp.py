@@ -605,6 +605,17 @@ class GtpEngine:
 
         return fmt
 
+    def _info_writer(self, fmt: Callable[[list[Candidate]], str]) -> Callable[[list[Candidate]], None]:
+        """Writes one `info` line per update; an update with nothing to show writes nothing,
+        since a blank line would end the streamed answer early."""
+
+        def write(cands: list[Candidate]) -> None:
+            line = fmt(cands)
+            if line.strip():
+                self.write(line + "\n")
+
+        return write
+
     def _analyze(self, kind: str, args: list[str]) -> _Streaming:
         color, interval, max_moves, ownership = self._parse_analyze(args)
         game = self.game.copy()
@@ -613,7 +624,7 @@ class GtpEngine:
         stop.clear()
 
         def run() -> None:
-            self.player.analyze(game, color, stop, lambda c: self.write(fmt(c) + "\n"), interval)
+            self.player.analyze(game, color, stop, self._info_writer(fmt), interval)
 
         return _Streaming(self, run)
 
@@ -630,7 +641,7 @@ class GtpEngine:
         fmt = self._formatter(kind, max_moves, ownership, color)
         self.write(f"={self._current_id}\n")
         try:
-            answer = self._generate(color, on_update=lambda c: self.write(fmt(c) + "\n"), interval=interval)
+            answer = self._generate(color, on_update=self._info_writer(fmt), interval=interval)
         except Exception:  # noqa: BLE001 - the `=` is out: end the answer properly
             answer = "pass"
         self.write(f"play {answer}\n\n")

@@ -484,6 +484,25 @@ def test_analysis_streams_until_next_line() -> None:
     assert tail == "= tengen\n\n"
 
 
+def test_an_update_with_no_candidates_writes_no_blank_line() -> None:
+    """A search peeked before its first playout has no candidates: that update must not
+    print an empty line, which would end the streamed answer early."""
+
+    class EarlyUpdates(UctPlayer):
+        def analyze(self, game, color, stop, on_update, update_seconds=1.0):  # type: ignore[no-untyped-def]
+            on_update([])
+            return super().analyze(game, color, stop, on_update, update_seconds)
+
+    out = io.StringIO()
+    e = GtpEngine(EarlyUpdates(PlayerConfig()), GtpConfig(size=9), out=out)
+    assert e.handle("7 lz-analyze b 5") is None
+    time.sleep(0.3)
+    e.stop_analysis()
+    text = out.getvalue()
+    assert text.startswith("=7\ninfo move ")
+    assert text.endswith("\n\n") and text.count("\n\n") == 1
+
+
 def test_genmove_analyze_ends_with_play() -> None:
     out = io.StringIO()
     e = GtpEngine(UctPlayer(PlayerConfig(seconds=0.3)), GtpConfig(size=9), out=out)

@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,6 +28,16 @@ Color to_color(int c) {
 void check_move(const Game& g, int move) {
   if (move < 0 || move > g.pass_move())
     throw py::value_error("move " + std::to_string(move) + " is off the board");
+}
+
+float check_komi(float komi) {
+  if (!std::isfinite(komi)) throw py::value_error("komi must be a finite number");
+  return komi;
+}
+
+int check_playouts(int playouts) {
+  if (playouts < 0) throw py::value_error("playouts must be >= 0");
+  return playouts;
 }
 
 py::array_t<uint8_t> board_array(const Game& g) {
@@ -82,7 +93,7 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
       .def(py::init([](int size, float komi, bool superko, bool allow_suicide) {
              if (size < kMinSize || size > kMaxSize) throw py::value_error("unacceptable size");
              Rules r;
-             r.komi = komi;
+             r.komi = check_komi(komi);
              r.superko = superko;
              r.allow_suicide = allow_suicide;
              return Game(size, r);
@@ -90,7 +101,8 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
            py::arg("size") = 9, py::arg("komi") = 7.5f, py::arg("superko") = true,
            py::arg("allow_suicide") = false)
       .def_property_readonly("size", &Game::size)
-      .def_property("komi", [](const Game& g) { return g.rules().komi; }, &Game::set_komi)
+      .def_property("komi", [](const Game& g) { return g.rules().komi; },
+                    [](Game& g, float komi) { g.set_komi(check_komi(komi)); })
       .def_property_readonly("superko", [](const Game& g) { return g.rules().superko; })
       .def_property_readonly("allow_suicide", [](const Game& g) { return g.rules().allow_suicide; })
       .def_property(
@@ -143,6 +155,7 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
       .def("board", &board_array, "The board as a (size, size) uint8 array indexed [y, x].")
       .def("area_score", &Game::area_score, "Tromp-Taylor area: black minus white minus komi.")
       .def("ownership", [](const Game& g, int playouts, uint64_t seed) {
+        check_playouts(playouts);
         const int n = g.size();
         py::array_t<float> out({n, n});
         float* data = out.mutable_data();
@@ -153,6 +166,7 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
         return out;
       }, py::arg("playouts") = 400, py::arg("seed") = 0, "Mean final owner per point over light playouts: +1 black, -1 white.")
       .def("dead_stones", [](const Game& g, int playouts, uint64_t seed) {
+        check_playouts(playouts);
         const int n = g.size();
         py::array_t<uint8_t> out({n, n});
         uint8_t* data = out.mutable_data();
@@ -163,6 +177,7 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
         return out;
       }, py::arg("playouts") = 400, py::arg("seed") = 0, "1 where a stone is estimated dead.")
       .def("final_score", [](const Game& g, int playouts, uint64_t seed) {
+        check_playouts(playouts);
         py::gil_scoped_release release;
         return g.final_score(playouts, seed);
       }, py::arg("playouts") = 400, py::arg("seed") = 0,
