@@ -3,7 +3,10 @@ batched forward passes per second at the same batch size, both measured in this 
 
 The network is a small residual policy+value net on the device picked automatically (CPU
 here; CUDA with autocast when present). Target (issue): >= 0.9 on CPU, >= 0.8 on GPU.
+On a CPU the C++ gather of one slot runs while torch evaluates the other, so both compete for
+the same cores: --torch-threads 1 (what the CPU training recipes use) leaves a core to the search.
 Usage: python benchmarks/search_efficiency.py [--seconds S] [--batch B] [--blocks N] [--channels C]
+       [--torch-threads T]
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=48)
     parser.add_argument("--features", default="alphago")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch intra-op threads on CPU for both measurements (0: torch's default)")
     args = parser.parse_args()
+    if args.torch_threads > 0:
+        torch.set_num_threads(args.torch_threads)
 
     device = pick_device(args.device)
     config = NetConfig(architecture="policy_value", board_size=args.size, feature_set=args.features,
@@ -67,7 +74,8 @@ def main() -> None:
     bare = bare_n / bare_t
     inside = inside_n / inside_t
 
-    print(f"device {device}, net {args.blocks}x{args.channels} {args.features} {args.size}x{args.size}, batch {b}")
+    print(f"device {device}, torch threads {torch.get_num_threads()}, net {args.blocks}x{args.channels} "
+          f"{args.features} {args.size}x{args.size}, batch {b}, {rounds} alternating rounds of 1 s each")
     print(f"bare forward passes: {bare:,.0f} positions/s")
     print(f"inside batched search: {inside:,.0f} evaluations/s")
     print(f"efficiency ratio: {inside / bare:.3f}")

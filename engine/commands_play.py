@@ -101,7 +101,7 @@ def build_player(args: argparse.Namespace) -> UctPlayer:
 
 def cmd_gtp(args: argparse.Namespace) -> int:
     """`tengen gtp`: serve GTP on stdin/stdout until quit or end of input."""
-    from engine.gtp import GtpConfig, GtpEngine
+    from engine.gtp import FdLineReader, GtpConfig, GtpEngine
 
     check_board(args.size, args.komi)
     player = build_player(args)
@@ -115,7 +115,7 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     )
     engine = GtpEngine(player, config, out=sys.stdout)
     try:
-        engine.serve(sys.stdin.buffer)
+        engine.serve(FdLineReader(sys.stdin.fileno()))
     finally:
         player.close()
     return 0

@@ -85,6 +85,32 @@ def _float(text: str, low: float = -math.inf, high: float = math.inf) -> float:
     return value
 
 
+class FdLineReader:
+    """Lines from a file descriptor read with os.read. Unlike sys.stdin.buffer it holds no
+    buffered-reader lock, so when `quit` ends the engine while a GUI still holds the pipe open,
+    the reader thread blocked here cannot abort the interpreter's shutdown."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = b""
+
+    def readline(self, limit: int = -1) -> bytes:
+        """The next line with its newline (at most `limit` bytes when limit >= 0); b"" at the end."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0 and (limit < 0 or i + 1 <= limit):
+                line, self.buf = self.buf[: i + 1], self.buf[i + 1 :]
+                return line
+            if 0 <= limit <= len(self.buf):
+                line, self.buf = self.buf[:limit], self.buf[limit:]
+                return line
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                line, self.buf = self.buf, b""
+                return line
+            self.buf += chunk
+
+
 def clean_line(raw: str) -> str:
     """The spec's preprocessing: control characters out (HT becomes a space), comments cut."""
     out = []
@@ -223,7 +249,7 @@ class GtpEngine:
             text = text.replace("\n\n", "\n")
         return f"={ident} {text}\n\n"
 
-    def serve(self, in_stream: BinaryIO | TextIO, out_stream: TextIO | None = None) -> None:
+    def serve(self, in_stream: BinaryIO | TextIO | FdLineReader, out_stream: TextIO | None = None) -> None:
         """Reads commands from in_stream (bytes are decoded with replacement) and answers on
         out_stream (default: the engine's), until quit or end of input. Analysis runs until
         the next line. The game in progress is recorded on the way out."""

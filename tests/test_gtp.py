@@ -533,6 +533,40 @@ def test_subprocess_engine_answers_and_survives(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.sgf"))) == 1
 
 
+def test_quit_exits_cleanly_while_the_gui_keeps_stdin_open() -> None:
+    """GUIs send `quit` and keep the pipe open until the engine exits: the engine must exit 0
+    with nothing on stderr (a reader thread blocked on stdin used to abort shutdown)."""
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "gtp", "--no-records"], cwd=REPO,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(b"1 name\n2 quit\n")
+        proc.stdin.flush()
+        try:
+            rc = proc.wait(timeout=60)
+        finally:
+            proc.kill()
+        out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+        proc.stdin.close()
+        assert (rc, err) == (0, "")
+        assert out == "=1 tengen\n\n=2\n\n"
+
+
+def test_fd_line_reader_splits_lines_and_honours_the_limit() -> None:
+    import os
+
+    from engine.gtp import FdLineReader
+
+    r, w = os.pipe()
+    os.write(w, b"one\n" + b"x" * 10 + b"\ntwo\nlast")
+    os.close(w)
+    reader = FdLineReader(r)
+    assert reader.readline(100) == b"one\n"
+    assert reader.readline(4) == b"xxxx" and reader.readline(100) == b"xxxxxx\n"
+    assert [reader.readline(), reader.readline(), reader.readline()] == [b"two\n", b"last", b""]
+    os.close(r)
+
+
 def test_subprocess_without_budget_flags_answers_genmove() -> None:
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "gtp", "--size", "5", "--no-records"],
                           input=b"1 genmove b\n2 quit\n", capture_output=True, timeout=120, cwd=REPO)
