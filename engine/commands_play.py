@@ -39,6 +39,8 @@ def add_player_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resign", type=float, default=0.05, help="resign below this winrate (0: never)")
     p.add_argument("--weights", type=Path, help="policy (or policy+value) network, .safetensors")
     p.add_argument("--value-weights", type=Path, help="separate value network (AlphaGo style)")
+    p.add_argument("--rollout-weights", type=Path,
+                   help="trained rollout policy (tengen train-rollout): plays rollouts; priors of policy 'rollout'")
     p.add_argument("--config", type=Path, help="search settings YAML (policy/value/rollouts/lambda/...)")
     p.add_argument("--device", help="torch device for networks (default: cuda if present, else cpu)")
 
@@ -84,7 +86,8 @@ def _network_backend(args: argparse.Namespace) -> Player:
     data.setdefault("rollout_threads", args.threads)
     try:
         settings = SearchSettings.from_mapping(data)
-        backend = load_net_player(args.weights, args.value_weights, settings, device=args.device)
+        backend = load_net_player(args.weights, args.value_weights, settings, device=args.device,
+                                  rollout_weights=args.rollout_weights)
     except (ConfigError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     backend.resign_below = 0.0  # resignation is the UctPlayer's decision
@@ -94,7 +97,7 @@ def _network_backend(args: argparse.Namespace) -> Player:
 def build_player(args: argparse.Namespace) -> UctPlayer:
     """The built-in UCT player, or a network/ablation search when weights or a config are given."""
     config = player_config(args)
-    if args.weights is None and args.value_weights is None and args.config is None:
+    if args.weights is None and args.value_weights is None and args.config is None and args.rollout_weights is None:
         return UctPlayer(config)
     return UctPlayer(config, backend=_network_backend(args))
 

@@ -1,8 +1,9 @@
 """A GTP-facing player over the batched search: one game, many leaves in flight.
 
 `NetPlayer` wraps a BatchedRunner with a single game slot. Every AlphaGo ablation row is a
-`SearchSettings` value: a policy net / uniform / heuristic priors, a value net or not,
-rollouts or not, lambda, and visits (1 = no search: play the policy's move). Between moves
+`SearchSettings` value: a policy net / uniform / heuristic / rollout-policy priors, a value net
+or not, rollouts (trained rollout policy or light playouts) or not, lambda, and visits (1 = no
+search: play the policy's move). Between moves
 the subtree of the moves actually played is kept (tree reuse).
 """
 
@@ -47,9 +48,11 @@ class NetPlayer:
         board_size: int | None = None,
         resign_below: float = 0.05,
         name: str = "tengen",
+        rollout_policy: _core.RolloutPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.evaluator = evaluator
+        self.rollout_policy = rollout_policy  # trained rollouts / 'rollout' priors; None: light playouts
         self.board_size = board_size  # None: any size (no network)
         self.resign_below = resign_below
         self.name = name
@@ -65,7 +68,7 @@ class NetPlayer:
         if self._runner is None or self._runner_key != key:
             if self._runner is not None:
                 self._runner.close()
-            self._runner = BatchedRunner(self.settings, game.size, game.komi, 1, self.evaluator)
+            self._runner = BatchedRunner(self.settings, game.size, game.komi, 1, self.evaluator, self.rollout_policy)
             self._runner_key = key
             self._searched_moves = None
         return self._runner
@@ -153,10 +156,17 @@ def load_net_player(
     value_weights: str | Path | None,
     settings: SearchSettings,
     device: str | None = None,
+    rollout_weights: str | Path | None = None,
 ) -> NetPlayer:
-    """A NetPlayer from weights files (either may be None for the ablations without it)."""
+    """A NetPlayer from weights files (each may be None for the ablations without it).
+    `rollout_weights` (a trained rollout policy) plays the rollouts and gives policy 'rollout'
+    its priors."""
     from engine.evaluators import TorchEvaluator  # torch only when a network is asked for
-    from engine.weights import load_net
+    from engine.weights import load_net, load_rollout_policy
+
+    rollout = load_rollout_policy(rollout_weights) if rollout_weights else None
+    if settings.policy == "rollout" and rollout is None:
+        raise ValueError("policy 'rollout' needs a trained rollout policy: give --rollout-weights")
 
     policy_net = load_net(policy_weights) if policy_weights else None
     if value_weights and policy_weights and Path(value_weights) == Path(policy_weights):
@@ -169,7 +179,7 @@ def load_net_player(
     if policy_net is None and value_net is None:
         if settings.needs_network:
             raise ValueError("these search settings need a network: give --weights (and/or --value-weights)")
-        return NetPlayer(settings, None)
+        return NetPlayer(settings, None, rollout_policy=rollout)
     evaluator = TorchEvaluator(policy_net, value_net, device=device)
     settings = dataclasses.replace(settings, features=evaluator.feature_set)
     if policy_net is not None and not policy_net.config.has_policy:
@@ -178,4 +188,4 @@ def load_net_player(
         raise ValueError("policy 'net' needs policy weights; use policy 'uniform' or 'heuristic' without them")
     if value_net is None and settings.use_value:
         raise ValueError("use_value needs value weights; turn it off or give --value-weights")
-    return NetPlayer(settings, evaluator, board_size=evaluator.board_size)
+    return NetPlayer(settings, evaluator, board_size=evaluator.board_size, rollout_policy=rollout)

@@ -5,8 +5,11 @@ buffers allocated here once; an `Evaluator` fills policy logits and values; `sca
 them up. Two slots (even / odd games) let C++ gather one batch while the network runs the
 other. Every AlphaGo ablation row is a `SearchSettings` value:
 
-    policy  : "net" | "uniform" | "heuristic"   (priors)
-    use_value, use_rollouts, lambda_            (leaf value = (1-lambda) v + lambda z)
+    policy  : "net" | "uniform" | "heuristic" | "rollout"   (priors; "rollout" = the trained
+              rollout policy, AlphaGo's choice when the policy network is switched off)
+    use_value, use_rollouts, lambda_            (leaf value = (1-lambda) v + lambda z; rollouts
+                                                 are played by the trained rollout policy when the
+                                                 runner has one, else as light random playouts)
     visits  : 1 means no search (play the policy's move)
 """
 
@@ -21,6 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine import _core
+
+POLICIES = ("net", "uniform", "heuristic", "rollout")
 
 
 class ConfigError(ValueError):
@@ -67,7 +72,7 @@ class SearchSettings:
             (self.leaves_per_game >= 1, "leaves_per_game must be at least 1"),
             (self.batch_size >= 1, "batch_size must be at least 1"),
             (self.c_puct > 0, "c_puct must be positive"),
-            (self.policy in ("net", "uniform", "heuristic"), "policy must be net, uniform or heuristic"),
+            (self.policy in POLICIES, f"policy must be one of {', '.join(POLICIES)}"),
             (self.visits == 1 or self.use_value or self.use_rollouts,
              "a search needs the value net, rollouts, or both (only visits: 1, no search, needs neither)"),
             (0.0 <= self.lambda_ <= 1.0, "lambda_ must be in [0, 1]"),
@@ -153,9 +158,12 @@ class BatchedRunner:
         komi: float,
         num_games: int,
         evaluator: Evaluator | None = None,
+        rollout_policy: _core.RolloutPolicy | None = None,
     ) -> None:
         if settings.needs_network and evaluator is None:
             raise ConfigError("this search configuration needs a network (policy 'net' or the value net)")
+        if settings.policy == "rollout" and rollout_policy is None:
+            raise ConfigError("search config: policy 'rollout' needs rollout-policy weights (--rollout-weights)")
         self.settings = settings
         self.size = size
         self.evaluator = evaluator
@@ -163,6 +171,8 @@ class BatchedRunner:
             self.search = _core.BatchedSearch(settings.to_core(), size, komi, num_games)
         except ValueError as exc:
             raise ConfigError(f"search config: {exc}") from exc
+        if rollout_policy is not None:
+            self.search.set_rollout_policy(rollout_policy)
         b, planes, p = settings.batch_size, self.search.planes, self.search.policy_size
         self._slots: list[_Slot] = []
         for slot in range(2):

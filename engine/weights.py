@@ -7,6 +7,9 @@ against a config (or a board size) that differs raises WeightsError naming what 
 A checkpoint adds the optimizer's tensors (under "optimizer/") and, as JSON metadata, the
 optimizer's scalar state and parameter groups plus the trainer's own state, so training
 resumes exactly where it stopped. Files are written to a temporary name and renamed.
+
+A rollout-policy file (format tengen-rollout-1) holds one tensor, the weight of every local
+pattern feature id of csrc/go/rollout.h; it loads into the C++ RolloutPolicy.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
+from engine import _core
 from engine.nets import GoNet, NetConfig, build_net
 
 WEIGHTS_FORMAT = "tengen-weights-1"
+ROLLOUT_FORMAT = "tengen-rollout-1"  # the rollout policy: one float per pattern feature id
 CHECKPOINT_FORMAT = "tengen-checkpoint-1"
 _OPT_PREFIX = "optimizer/"
 _MODEL_PREFIX = "model/"
@@ -209,3 +215,40 @@ def load_checkpoint(path: str | Path, net: GoNet, optimizer: torch.optim.Optimiz
     except (KeyError, ValueError, RuntimeError) as exc:
         raise WeightsError(f"{path} has a damaged optimizer or trainer state ({exc})") from exc
     return trainer
+
+
+def save_rollout_weights(path: str | Path, weights: np.ndarray, extra: dict[str, str]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format": ROLLOUT_FORMAT, "num_features": str(_core.ROLLOUT_FEATURES),
+            "tengen_version": tengen_version(), **extra}  # fmt: skip
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(
+        {"weights": torch.from_numpy(np.ascontiguousarray(weights, np.float32))}, str(tmp), metadata=meta
+    )
+    os.replace(tmp, path)
+
+
+def load_rollout_weights(path: str | Path) -> np.ndarray:
+    """The weight vector of a rollout-policy file; WeightsError for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+            if meta.get("format") != ROLLOUT_FORMAT:
+                raise WeightsError(f"{path} is not a tengen rollout-policy file")
+            w = f.get_tensor("weights").numpy()
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from exc
+    if meta.get("num_features") != str(_core.ROLLOUT_FEATURES) or w.shape != (_core.ROLLOUT_FEATURES,):
+        raise WeightsError(
+            f"{path} has {meta.get('num_features')} rollout features "
+            f"but this tengen uses {_core.ROLLOUT_FEATURES}"
+        )
+    return w.astype(np.float32)
+
+
+def load_rollout_policy(path: str | Path) -> _core.RolloutPolicy:
+    return _core.RolloutPolicy(load_rollout_weights(path))

@@ -3,8 +3,9 @@
   corpus    expert games: GnuGo against itself (selfplay/expert_corpus.py) or a user's SGF
             folder -> shards (selfplay/sgf_corpus.py)
   sl        supervised policy net (selfplay/train_sl.py); evaluated against a random player
-  rollout   this branch has no trained rollout policy: the search's rollouts are the C++ light
-            playouts and the stage is recorded as "heuristic prior"
+  rollout   the fast rollout policy (selfplay/train_rollout.py), a linear softmax over local
+            patterns fitted to the corpus; evaluated by held-out accuracy; it plays the
+            combined player's rollouts (rollout.use_in_search)
   rl        policy gradient (REINFORCE with a baseline): batched games without search between
             the current policy and an opponent drawn from a pool of earlier policies, moves
             sampled from the softmax over sensible moves, outcome z = +-1; loss
@@ -40,7 +41,7 @@ from tqdm import tqdm
 from engine import _core
 from engine.evaluators import TorchEvaluator
 from engine.nets import GoNet
-from engine.weights import load_net
+from engine.weights import load_net, load_rollout_policy
 from selfplay.learner import Learner, autocast, resolve_device
 from selfplay.match import (
     MatchResult,
@@ -139,6 +140,39 @@ def sl_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log,
         "holdout_accuracy": result.holdout.accuracy,
         "samples_per_second": result.samples_per_second,
         "vs_random": info,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Rollout policy
+
+
+def rollout_stage(recipe: AlphaGoRecipe, run: RunDir, log: Log, progress: bool) -> dict[str, Any]:
+    """Fits the rollout policy to the corpus; its held-out move-prediction accuracy is the
+    stage's evaluation (AlphaGo: 24.2% on KGS)."""
+    from selfplay.train_rollout import RolloutTrainConfig, train_rollout
+
+    r = recipe.rollout
+    config = RolloutTrainConfig(
+        data=(str(run.root / "corpus" / "shards"),), out_dir=str(run.root / "rollout"),
+        board_size=recipe.board_size, epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, seed=recipe.seed,
+        progress=progress,
+    )
+    result = train_rollout(config)
+    weights = run.weights / "rollout.safetensors"
+    shutil.copyfile(result.weights_path, weights.with_name(weights.name + ".tmp"))
+    weights.with_name(weights.name + ".tmp").replace(weights)
+    use = "plays the combined player's rollouts" if r.use_in_search else "not used in search"
+    log(
+        f"rollout: {result.positions} training positions, held-out top-1 accuracy "
+        f"{100 * result.holdout_accuracy:.1f}% on {result.holdout_positions} positions ({use})"
+    )
+    return {
+        "kind": "pattern softmax",
+        "weights": _rel(run, weights),
+        "holdout_accuracy": result.holdout_accuracy,
+        "train_accuracy": result.train_accuracy,
+        "use_in_search": r.use_in_search,
     }
 
 
@@ -409,8 +443,11 @@ def combined_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log
     policy_w = run.weights / f"{recipe.combined.policy}_policy.safetensors"
     value_w = run.weights / "value.safetensors"
     player_file = run.weights / "combined.yaml"
+    rollout_w = run.weights / "rollout.safetensors"
+    rollout = load_rollout_policy(rollout_w) if recipe.rollout.use_in_search and settings.use_rollouts else None
     search = {("lambda" if k == "lambda_" else k): v for k, v in dataclasses.asdict(settings).items()}
-    doc = {"policy": _rel(run, policy_w), "value": _rel(run, value_w), "search": search}
+    doc = {"policy": _rel(run, policy_w), "value": _rel(run, value_w),
+           "rollout": _rel(run, rollout_w) if rollout is not None else None, "search": search}
     atomic_write_text(
         player_file,
         "# AlphaGo combined player: policy-net priors, value net and rollouts (lambda) in the batched search.\n"
@@ -421,14 +458,15 @@ def combined_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log
     e = recipe.eval
     slots = min(e.parallel, e.games)
     evaluator = TorchEvaluator(pnet, vnet, device=device)
-    me = SearchPlayer("combined", settings, evaluator, recipe.board_size, recipe.komi, slots)
+    me = SearchPlayer("combined", settings, evaluator, recipe.board_size, recipe.komi, slots, rollout)
     rl = PolicyPlayer("rl", _policy_net(recipe, run, "rl", device), device, e.sample)
     try:
         res = _match(recipe, run, "combined_vs_rl", me, rl, 3)
     finally:
         me.close()
     info = _save_eval(run, "combined_vs_rl", res)
-    log(f"combined: {settings.visits} visits, lambda {settings.lambda_}; {res.summary()}")
+    kind = "trained rollout policy" if rollout is not None else "light playouts"
+    log(f"combined: {settings.visits} visits, lambda {settings.lambda_}, rollouts by the {kind}; {res.summary()}")
     return {"player": _rel(run, player_file), "vs_rl": info}
 
 
@@ -447,9 +485,7 @@ def run_alphago(recipe: AlphaGoRecipe, run: RunDir, state: State, log: Log, prog
         if not state.is_done("sl"):
             state.mark_done("sl", sl_stage(recipe, run, device, log, progress))
         if not state.is_done("rollout"):
-            note = "heuristic prior: no trained rollout policy in this branch; rollouts are the C++ light playouts"
-            state.mark_done("rollout", {"kind": "heuristic prior", "note": note})
-            log(f"rollout: {note}")
+            state.mark_done("rollout", rollout_stage(recipe, run, log, progress))
         if not state.is_done("rl"):
             state.mark_done("rl", rl_stage(recipe, run, device, scalars, log, progress))
         if not state.is_done("value"):

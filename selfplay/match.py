@@ -121,11 +121,12 @@ class SearchPlayer:
         size: int,
         komi: float,
         slots: int,
+        rollout_policy: _core.RolloutPolicy | None = None,
     ) -> None:
         self.name = name
         self.visits = settings.visits
         self.slots = slots
-        self.runner = BatchedRunner(settings, size, komi, slots, evaluator)
+        self.runner = BatchedRunner(settings, size, komi, slots, evaluator, rollout_policy)
 
     def close(self) -> None:
         self.runner.close()

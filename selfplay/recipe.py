@@ -262,6 +262,23 @@ class ValueStage:
 
 
 @dataclass(frozen=True)
+class RolloutStage:
+    """AlphaGo's fast rollout policy: a linear softmax over local patterns fitted to the corpus
+    (selfplay.train_rollout); with use_in_search the combined player's rollouts are played by it,
+    otherwise by light random playouts."""
+
+    epochs: int = 3
+    batch_size: int = 512
+    lr: float = 0.05
+    use_in_search: bool = True
+
+    def check(self, where: str) -> None:
+        _require(self.epochs >= 1, f"{where}.epochs must be at least 1")
+        _require(self.batch_size >= 1, f"{where}.batch_size must be at least 1")
+        _require(self.lr > 0, f"{where}.lr must be positive")
+
+
+@dataclass(frozen=True)
 class CombinedStage:
     """The AlphaGo player: policy-net priors, value net and rollouts mixed by lambda in search."""
 
@@ -282,6 +299,7 @@ class AlphaGoRecipe:
     torch_threads: int = 0
     corpus: CorpusConfig = CorpusConfig()
     sl: SLStage = SLStage()
+    rollout: RolloutStage = RolloutStage()
     rl: RLStage = RLStage()
     value: ValueStage = ValueStage()
     combined: CombinedStage = CombinedStage()
@@ -297,6 +315,7 @@ class AlphaGoRecipe:
         _require(self.sl.net.board_size == self.board_size, "sl.net.board_size must equal board_size")
         _require(self.value.net.architecture == "value", "value.net.architecture must be value")
         _require(self.value.net.board_size == self.board_size, "value.net.board_size must equal board_size")
+        self.rollout.check("rollout")
         self.rl.check("rl")
         self.value.check("value")
         self.combined.check("combined")

@@ -12,7 +12,6 @@ on one size play on any.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,16 +20,19 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from tqdm import tqdm
 
 from engine import _core as core
-from engine.weights import WeightsError, tengen_version
+from engine.weights import (  # noqa: F401 - the rollout-weights API is re-exported here
+    ROLLOUT_FORMAT,
+    WeightsError,
+    load_rollout_policy,
+    load_rollout_weights,
+    save_rollout_weights,
+    tengen_version,
+)
 from selfplay.records import Records, load_corpus
 from selfplay.train_sl import _prefetch, split_games
-
-ROLLOUT_FORMAT = "tengen-rollout-1"
 
 
 @dataclass(frozen=True)
@@ -115,43 +117,6 @@ def rollout_accuracy(
         correct += int((logits.argmax(1) == torch.from_numpy(b.targets)).sum())
         total += len(b.targets)
     return (correct / total if total else float("nan")), total
-
-
-def save_rollout_weights(path: str | Path, weights: npt.NDArray[np.float32], extra: dict[str, str]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"format": ROLLOUT_FORMAT, "num_features": str(core.ROLLOUT_FEATURES),
-            "tengen_version": tengen_version(), **extra}  # fmt: skip
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(
-        {"weights": torch.from_numpy(np.ascontiguousarray(weights, np.float32))}, str(tmp), metadata=meta
-    )
-    os.replace(tmp, path)
-
-
-def load_rollout_weights(path: str | Path) -> npt.NDArray[np.float32]:
-    """The weight vector of a rollout-policy file; WeightsError for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-            if meta.get("format") != ROLLOUT_FORMAT:
-                raise WeightsError(f"{path} is not a tengen rollout-policy file")
-            w = f.get_tensor("weights").numpy()
-    except (SafetensorError, OSError) as exc:
-        raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from exc
-    if meta.get("num_features") != str(core.ROLLOUT_FEATURES) or w.shape != (core.ROLLOUT_FEATURES,):
-        raise WeightsError(
-            f"{path} has {meta.get('num_features')} rollout features "
-            f"but this tengen uses {core.ROLLOUT_FEATURES}"
-        )
-    return w.astype(np.float32)
-
-
-def load_rollout_policy(path: str | Path) -> core.RolloutPolicy:
-    return core.RolloutPolicy(load_rollout_weights(path))
 
 
 def train_rollout(config: RolloutTrainConfig, records: Records | None = None) -> RolloutResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace as dataclasses_replace
 
 import numpy as np
 import pytest
@@ -64,6 +65,57 @@ def test_only_winning_point_5x5(policy: str) -> None:
     kw = {"policy": policy, "use_value": False, "use_rollouts": True, "fpu_reduction": -2.0}
     picks = [best_after(game, 1500, seed, **kw) for seed in (1, 2, 3)]
     assert picks.count("C2") >= 2, picks
+
+
+def capture_loving_rollout_policy() -> _core.RolloutPolicy:
+    """A rollout policy whose patterns favour captures and saving chains in atari."""
+    layout = {name: (start, count) for name, start, count in _core.rollout_feature_layout()}
+    w = np.zeros(_core.ROLLOUT_FEATURES, np.float32)
+    for name in ("capture", "save"):
+        start, count = layout[name]
+        w[start : start + count] = 8.0
+    return _core.RolloutPolicy(w)
+
+
+def test_rollout_policy_gives_the_priors() -> None:
+    game = setup(7, 9.5, "C5 D5 E5 B4 F4 C3 D3", "C4 D4 E4", to_move=1)
+    settings = SearchSettings(visits=2, policy="rollout", use_value=False, use_rollouts=True, seed=1)
+    runner = BatchedRunner(settings, 7, 9.5, 1, None, capture_loving_rollout_policy())
+    runner.search_position(game, 2)
+    children = runner.search.root_children(0)
+    best = max(children, key=lambda c: c.prior)
+    assert format_vertex(best.move, 7) == "E3" and best.prior > 0.9  # the capture
+    assert abs(sum(c.prior for c in children) - 1.0) < 1e-4
+    assert {c.move for c in children} == set(game.legal_moves(1))  # every legal move stays reachable
+    # And the search with those priors finds the capture in a small budget.
+    runner = BatchedRunner(dataclasses_replace(settings, visits=64), 7, 9.5, 1, None, capture_loving_rollout_policy())
+    runner.search_position(game, 64)
+    assert format_vertex(runner.search.best_move(0), 7) in ("E3", "E2")
+
+
+def test_rollout_policy_plays_the_rollouts_reproducibly() -> None:
+    game = replay(9, 7.5, "E5 C3 G7")
+    settings = SearchSettings(visits=300, policy="uniform", use_value=False, use_rollouts=True, seed=5,
+                              leaves_per_game=8, batch_size=8)
+
+    def stats(policy: _core.RolloutPolicy | None) -> list[tuple[int, int, float]]:
+        runner = BatchedRunner(settings, 9, 7.5, 1, None, policy)
+        assert runner.search.has_rollout_policy == (policy is not None)
+        runner.search_position(game, 300)
+        return [(c.move, c.visits, round(c.q, 6)) for c in runner.search.root_children(0)]
+
+    trained = stats(capture_loving_rollout_policy())
+    assert trained == stats(capture_loving_rollout_policy())  # same seed, same rollouts
+    assert trained != stats(None)  # the policy, not the light playouts, played them
+
+
+def test_rollout_priors_need_a_rollout_policy() -> None:
+    with pytest.raises(ConfigError, match="rollout"):
+        BatchedRunner(SearchSettings(visits=8, policy="rollout", use_value=False, use_rollouts=True), 9, 7.5, 1)
+    core = _core.BatchedSearch(SearchSettings(visits=8, policy="rollout", use_value=False,
+                                              use_rollouts=True).to_core(), 9, 7.5, 1)
+    with pytest.raises(RuntimeError, match="rollout"):
+        core.gather(0)
 
 
 def test_same_seed_same_search_with_rollout_threads() -> None:

@@ -615,6 +615,24 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
          "64", "--no-records"], input=b"genmove b\nquit\n", capture_output=True, timeout=120, cwd=REPO,
     )
     assert proc.returncode == 0 and proc.stdout.decode().startswith("= "), proc.stderr.decode()[-2000:]
+    # Rollout-policy priors and rollouts from a trained rollout-policy file, no network.
+    import numpy as np
+
+    from engine.weights import save_rollout_weights
+
+    rollout = tmp_path / "rollout.safetensors"
+    save_rollout_weights(rollout, np.full(_core.ROLLOUT_FEATURES, 0.1, np.float32), {})
+    rconfig = tmp_path / "rollout_search.yaml"
+    rconfig.write_text("visits: 48\npolicy: rollout\nuse_value: false\nuse_rollouts: true\n")
+    base = [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--config", str(rconfig), "--no-records"]
+    proc = subprocess.run(base + ["--rollout-weights", str(rollout)], input=b"1 genmove b\nquit\n",
+                          capture_output=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0 and proc.stdout.decode().startswith("=1 "), proc.stderr.decode()[-2000:]
+    proc = subprocess.run(base, input=b"", capture_output=True, timeout=60, cwd=REPO)  # no rollout weights
+    assert proc.returncode == 2 and b"--rollout-weights" in proc.stderr and b"Traceback" not in proc.stderr
+    proc = subprocess.run(base + ["--rollout-weights", str(weights)], input=b"", capture_output=True, timeout=60,
+                          cwd=REPO)  # a network file is no rollout policy
+    assert proc.returncode == 2 and b"not a tengen rollout-policy file" in proc.stderr
     # The policy-only ablation needs weights: one clear line, exit 2.
     proc = subprocess.run(
         [sys.executable, "-m", "engine.cli", "gtp", "--config", "configs/search/p.yaml"], input=b"",

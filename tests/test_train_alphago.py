@@ -36,7 +36,11 @@ def test_alphago_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert isinstance(recipe, AlphaGoRecipe)
     state = json.loads((run / "state.json").read_text())
     assert state["order"] == ["corpus", "sl", "rollout", "rl", "value", "combined"]
-    assert state["stages"]["rollout"]["kind"] == "heuristic prior"
+    rollout = state["stages"]["rollout"]
+    assert rollout["kind"] == "pattern softmax" and rollout["holdout_accuracy"] > 0.05
+    from engine.weights import load_rollout_weights
+
+    assert np.any(load_rollout_weights(run / "weights" / "rollout.safetensors") != 0)
     assert len(list((run / "corpus" / "sgf").glob("*.sgf"))) == recipe.corpus.games
     assert load_corpus([run / "corpus" / "shards"], 5).num_games == recipe.corpus.games
     for name in ("sl_policy", "rl_policy"):
@@ -54,6 +58,7 @@ def test_alphago_tiny_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert np.all(value.extras["value_move"] < np.diff(value.records.game_offsets))
     combined = yaml.safe_load((run / "weights" / "combined.yaml").read_text())
     assert combined["policy"] == "weights/sl_policy.safetensors" and combined["search"]["use_rollouts"]
+    assert combined["rollout"] == "weights/rollout.safetensors"  # the trained policy plays the rollouts
     for name in ("sl_vs_random", "rl_vs_sl", "combined_vs_rl"):
         result = json.loads((run / "eval" / f"{name}.json").read_text())
         assert result["games"] == recipe.eval.games

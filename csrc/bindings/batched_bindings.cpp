@@ -26,11 +26,18 @@ PolicyMode policy_from_string(const std::string& s) {
   if (s == "net") return PolicyMode::Net;
   if (s == "uniform") return PolicyMode::Uniform;
   if (s == "heuristic") return PolicyMode::Heuristic;
-  throw py::value_error("policy must be one of net, uniform, heuristic (got '" + s + "')");
+  if (s == "rollout") return PolicyMode::Rollout;
+  throw py::value_error("policy must be one of net, uniform, heuristic, rollout (got '" + s + "')");
 }
 
 std::string policy_to_string(PolicyMode m) {
-  return m == PolicyMode::Net ? "net" : m == PolicyMode::Uniform ? "uniform" : "heuristic";
+  switch (m) {
+    case PolicyMode::Net: return "net";
+    case PolicyMode::Uniform: return "uniform";
+    case PolicyMode::Heuristic: return "heuristic";
+    case PolicyMode::Rollout: return "rollout";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -91,6 +98,11 @@ void init_batched(py::module_& m) {
       .def_property_readonly("planes", &BatchedSearch::planes)
       .def_property_readonly("policy_size", &BatchedSearch::policy_size)
       .def_property_readonly("needs_network", &BatchedSearch::needs_network)
+      .def("set_rollout_policy", [](BatchedSearch& s, std::shared_ptr<RolloutPolicy> policy) {
+        s.set_rollout_policy(std::move(policy));
+      }, py::arg("policy").none(true),
+         "The trained RolloutPolicy for rollouts and for policy 'rollout' priors (None: light playouts).")
+      .def_property_readonly("has_rollout_policy", &BatchedSearch::has_rollout_policy)
       .def_property_readonly("games_started", &BatchedSearch::games_started)
       .def_property_readonly("evaluations", &BatchedSearch::evaluations)
       .def_property_readonly("cache_hits", &BatchedSearch::cache_hits)

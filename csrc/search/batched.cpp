@@ -127,6 +127,33 @@ BatchedSearch::~BatchedSearch() = default;
 
 bool BatchedSearch::needs_network() const { return config_.policy == PolicyMode::Net || config_.use_value; }
 
+void BatchedSearch::set_rollout_policy(std::shared_ptr<const RolloutPolicy> policy) {
+  rollout_policy_ = std::move(policy);
+}
+
+namespace {
+// The previous move of a leaf as a padded point (kNoPoint at the start or after a pass).
+int leaf_last_move(const Board& b, int dense_move) {
+  return dense_move < 0 || dense_move >= b.num_points() ? kNoPoint : b.from_index(dense_move);
+}
+}  // namespace
+
+void BatchedSearch::rollout_priors(const Pending& p, std::vector<float>& priors) const {
+  const Node* node = p.leaf;
+  const int area = size_ * size_;
+  std::vector<float> prob(static_cast<size_t>(area), 0.0f);
+  const int candidates =
+      rollout_policy_->probabilities(p.board, p.to_move, leaf_last_move(p.board, p.recent_moves[0]), prob.data());
+  float total = 0.0f;
+  for (size_t i = 0; i < node->edges.size(); ++i) {
+    const int mv = node->edges[i].move;
+    // Pass is no rollout candidate: it keeps a small prior, the whole prior when nothing else is left.
+    const float q = mv == area ? (candidates > 0 ? 0.01f : 1.0f) : prob[static_cast<size_t>(mv)];
+    total += priors[i] = q + 1e-4f;  // a legal move the patterns call an own-eye fill stays reachable
+  }
+  for (float& q : priors) q /= total;
+}
+
 void BatchedSearch::set_buffers(int slot, float* inputs, float* masks, float* policy, float* values) {
   if (slot < 0 || slot > 1) throw std::invalid_argument("slot must be 0 or 1");
   Slot& s = *slots_[slot];
@@ -390,7 +417,9 @@ void BatchedSearch::run_rollouts(std::vector<Pending*>& todo) {
       Pending& p = *todo[i];
       Rng rng(p.seed);
       b = p.board;
-      const PlayoutResult r = light_playout(b, p.to_move, rng);
+      const PlayoutResult r = rollout_policy_
+                                  ? rollout_policy_->playout(b, p.to_move, leaf_last_move(b, p.recent_moves[0]), rng)
+                                  : light_playout(b, p.to_move, rng);
       const float margin = static_cast<float>(r.area_difference) - komi_;
       const float black = margin > 0 ? 1.0f : margin < 0 ? -1.0f : 0.0f;
       p.rollout_value = p.to_move == BLACK ? black : -black;
@@ -432,6 +461,8 @@ void BatchedSearch::finish_leaf(Pending& p, const float* logits, float net_value
     float total = 0.0f;
     for (size_t i = 0; i < ne; ++i) total += priors[i] = std::exp(priors[i] - mx);
     for (size_t i = 0; i < ne; ++i) priors[i] /= total;
+  } else if (config_.policy == PolicyMode::Rollout) {
+    rollout_priors(p, priors);
   } else if (config_.policy == PolicyMode::Heuristic) {
     float total = 0.0f;
     for (size_t i = 0; i < ne; ++i) {
@@ -735,6 +766,8 @@ int BatchedSearch::gather(int slot_index) {
   const bool net = needs_network();
   if (net && (!slot.inputs || !slot.masks || !slot.policy || !slot.values))
     throw std::logic_error("set_buffers() must be called for this slot before gather()");
+  if (config_.policy == PolicyMode::Rollout && !rollout_policy_)
+    throw std::logic_error("policy 'rollout' needs a rollout policy: call set_rollout_policy() first");
   slot.nbatch = 0;
   std::vector<Pending*> local;  // leaves needing no network: finished inside this call
 

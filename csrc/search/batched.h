@@ -11,7 +11,8 @@
 // index slot 1, so one slot can be gathered while the network runs on the other.
 //
 // Leaf value = (1 - lambda) * v_net + lambda * z_rollout when both are on (AlphaGo);
-// rollouts run on C++ threads inside gather.
+// rollouts run on C++ threads inside gather, played by the trained rollout policy when one is
+// set (AlphaGo's fast policy) and as light random playouts otherwise.
 //
 // Thread-safety: one BatchedSearch is driven by one caller thread at a time, except that
 // gather/scatter on different slots may run on two threads concurrently (they touch
@@ -30,10 +31,13 @@
 #include "go/encoder.h"
 #include "go/game.h"
 #include "go/rng.h"
+#include "go/rollout.h"
 
 namespace tengen {
 
-enum class PolicyMode { Net, Uniform, Heuristic };
+// Tree priors: the policy network, uniform, the hand-written move heuristics, or the trained
+// rollout policy (set_rollout_policy) when the policy network is switched off.
+enum class PolicyMode { Net, Uniform, Heuristic, Rollout };
 
 struct SearchConfig {
   int visits = 200;            // simulations per move; <= 1 plays from the priors (no search)
@@ -102,6 +106,11 @@ class BatchedSearch {
   int policy_size() const { return size_ * size_ + 1; }
   bool needs_network() const;
 
+  // The trained rollout policy for rollouts and for PolicyMode::Rollout priors (nullptr: light
+  // playouts, and Rollout priors are refused). Set it before the first gather.
+  void set_rollout_policy(std::shared_ptr<const RolloutPolicy> policy);
+  bool has_rollout_policy() const { return rollout_policy_ != nullptr; }
+
   // Buffers: inputs [batch, planes, size, size], masks [batch, size*size+1], policy
   // [batch, size*size+1] logits, values [batch] in [-1, 1] for the player to move.
   void set_buffers(int slot, float* inputs, float* masks, float* policy, float* values);
@@ -143,7 +152,6 @@ class BatchedSearch {
   void new_root(GameState& gs);
   bool select_leaf(GameState& gs, Pending& out);
   void prepare_leaf(GameState& gs, Pending& p);
-  void evaluate_without_network(Pending& p);
   void run_rollouts(std::vector<Pending*>& todo);
   void finish_leaf(Pending& p, const float* logits, float net_value);
   void expand(Node* node, const std::vector<float>& priors);
@@ -155,12 +163,14 @@ class BatchedSearch {
   void finish_move(GameState& gs);
   void record_finished(GameState& gs, int winner, float score, bool resigned);
   float heuristic_prior(const Board& b, int point, Color c) const;
+  void rollout_priors(const Pending& p, std::vector<float>& priors) const;
   uint64_t cache_key(const Board& b, Color to_move) const;
 
   SearchConfig config_;
   int size_;
   float komi_;
   const FeatureSetInfo* features_;
+  std::shared_ptr<const RolloutPolicy> rollout_policy_;  // immutable, shared with the rollout threads
   std::vector<std::unique_ptr<GameState>> games_;
   std::unique_ptr<Slot> slots_[2];
   bool selfplay_ = false;

@@ -11,7 +11,7 @@ ends only its own game):
   `--value-weights v.safetensors`, `foo: true` -> `--foo`, `foo: false` -> `--no-foo`). The
   arena adds `--size`, `--seed` and `--no-records` (it writes its own SGF) unless `args` sets
   them. Flags are checked against the options `tengen gtp` really offers and files named by
-  `weights`, `value_weights` and `config` must exist, so a player that needs something this
+  `weights`, `value_weights`, `rollout_weights` and `config` must exist, so a player that needs something this
   build or checkout lacks (a network not trained yet) fails with a sentence naming it.
 """
 
@@ -39,11 +39,12 @@ MAX_GNUGO_LEVEL = 20
 CAPABILITIES: Mapping[str, str] = {
     "--weights": "a policy (or policy+value) network",
     "--value-weights": "a separate value network",
+    "--rollout-weights": "a trained rollout policy",
     "--config": "search settings: priors, value net, rollouts, lambda",
     "--seed": "seeded, reproducible search",
 }
 # Args naming files that must exist before a game starts.
-FILE_ARGS = ("weights", "value_weights", "config")
+FILE_ARGS = ("weights", "value_weights", "rollout_weights", "config")
 
 
 class ConfigError(ValueError):
