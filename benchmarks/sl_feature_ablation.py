@@ -3,7 +3,7 @@ with raw board + history on KGS): trains the same network on the same games and 
 held-out split once per feature set (and seed), and prints held-out top-1 accuracy.
 
     python -m benchmarks.sl_feature_ablation --data SHARDS --config configs/sl_9x9_cpu.yaml \
-        [--sets alphago raw] [--seeds 0 1] [--epochs 20] [--out runs/ablation]
+        [--sets alphago raw] [--seeds 0 1] [--epochs 20] [--out runs/features]
 
 The split of games into training and held-out sets depends only on the data and
 train.holdout_fraction (seed 0), so every run is scored on the same held-out positions.
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--sets", nargs="+", default=["alphago", "raw"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--out", default="runs/ablation")
+    ap.add_argument("--out", default="runs/features")
     ap.add_argument("--torch-threads", type=int, default=0)
     args = ap.parse_args()
 

@@ -332,7 +332,8 @@ def test_ablation_suite_names_what_is_missing(tmp_path: Path, capsys: pytest.Cap
     monkeypatch.chdir(tmp_path)  # no trained networks here, whatever the checkout holds
     code, _, err = run_cli(["ablate", "--config", str(ABLATION), "--out", str(tmp_path / "a")], capsys)
     assert code == 2, err
-    assert "player 'policy-only' needs its weights file runs/sl9/weights.safetensors, which does not exist" in err
+    assert ("player 'policy-only' needs its weights file runs/alphago9/weights/sl_policy.safetensors, "
+            "which does not exist") in err
     assert not (tmp_path / "a" / RESULTS).exists()  # nothing was played in its place
     # A build whose `tengen gtp` lacks a flag a player needs: the message names the flag.
     monkeypatch.setattr(players_module, "tengen_gtp_options",

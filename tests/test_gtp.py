@@ -609,10 +609,12 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     assert "=1 " in out and "=2\n" in out and "= tengen" in out
     assert "? unacceptable size" in out  # the net plays 7x7 only
-    # Rollouts-only ablation: no network at all.
+    # Rollouts-only search with heuristic priors: no trained file at all.
+    hconfig = tmp_path / "heuristic.yaml"
+    hconfig.write_text("visits: 64\npolicy: heuristic\nuse_value: false\nuse_rollouts: true\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--config", "configs/search/r.yaml", "--visits",
-         "64", "--no-records"], input=b"genmove b\nquit\n", capture_output=True, timeout=120, cwd=REPO,
+        [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--config", str(hconfig), "--no-records"],
+        input=b"genmove b\nquit\n", capture_output=True, timeout=120, cwd=REPO,
     )
     assert proc.returncode == 0 and proc.stdout.decode().startswith("= "), proc.stderr.decode()[-2000:]
     # Rollout-policy priors and rollouts from a trained rollout-policy file, no network.
