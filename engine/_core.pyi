@@ -154,3 +154,82 @@ class RolloutPolicy:
     ) -> tuple[int, int, float]: ...
 
 def rollout_playout(policy: RolloutPolicy, game: Game, seed: int) -> tuple[int, int]: ...
+
+# ------------------------------------------------------------------ batched search (csrc/search/batched.h)
+
+def feature_sets() -> list[str]: ...
+
+class SearchConfig:
+    visits: int
+    leaves_per_game: int
+    batch_size: int
+    c_puct: float
+    c_puct_base: float
+    fpu_reduction: float
+    virtual_loss: float
+    policy: str  # net | uniform | heuristic | rollout
+    use_value: bool
+    use_rollouts: bool
+    lambda_: float
+    rollout_threads: int
+    features: str
+    random_symmetry: bool
+    root_noise: bool
+    dirichlet_alpha: float
+    dirichlet_epsilon: float
+    gumbel: bool
+    gumbel_considered: int
+    temperature_moves: int
+    temperature: float
+    resign_threshold: float
+    no_resign_fraction: float
+    max_moves: int
+    reuse_tree: bool
+    cache_size: int
+    full_search_prob: float
+    fast_visits: int
+    seed: int
+    def __init__(self) -> None: ...
+
+class RootChild:
+    move: int
+    visits: int
+    q: float  # for the player to move at the root, in [-1, 1]
+    prior: float
+    pv: list[int]
+
+class BatchedSearch:
+    size: int
+    num_games: int
+    planes: int
+    policy_size: int
+    needs_network: bool
+    has_rollout_policy: bool
+    games_started: int
+    evaluations: int
+    cache_hits: int
+    terminal_hits: int
+    def __init__(self, config: SearchConfig, size: int, komi: float, num_games: int) -> None: ...
+    def set_rollout_policy(self, policy: RolloutPolicy | None) -> None: ...
+    def set_buffers(
+        self,
+        slot: int,
+        inputs: npt.NDArray[np.float32],  # [batch, planes, size, size]
+        masks: npt.NDArray[np.float32],  # [batch, size*size+1]
+        policy: npt.NDArray[np.float32],  # [batch, size*size+1] logits
+        values: npt.NDArray[np.float32],  # [batch], for the player to move
+    ) -> None: ...
+    def start_selfplay(self, total_games: int) -> None: ...
+    def set_position(self, game_index: int, game: Game) -> None: ...
+    def set_target_visits(self, game_index: int, visits: int) -> None: ...
+    def advance(self, game_index: int, move: int) -> bool: ...
+    def gather(self, slot: int) -> int: ...  # releases the GIL
+    def scatter(self, slot: int, n: int) -> None: ...  # releases the GIL
+    def search_done(self, game_index: int) -> bool: ...
+    def all_done(self) -> bool: ...
+    def root_visits(self, game_index: int) -> int: ...
+    def root_value(self, game_index: int) -> float: ...
+    def root_children(self, game_index: int, pv_length: int = 12) -> list[RootChild]: ...
+    def best_move(self, game_index: int) -> int: ...
+    def game(self, game_index: int) -> Game: ...
+    def pop_finished(self) -> list[dict[str, object]]: ...
