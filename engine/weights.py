@@ -218,30 +218,18 @@ def load_checkpoint(path: str | Path, net: GoNet, optimizer: torch.optim.Optimiz
 
 
 def save_rollout_weights(path: str | Path, weights: np.ndarray, extra: dict[str, str]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format": ROLLOUT_FORMAT, "num_features": str(_core.ROLLOUT_FEATURES),
             "tengen_version": tengen_version(), **extra}  # fmt: skip
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(
-        {"weights": torch.from_numpy(np.ascontiguousarray(weights, np.float32))}, str(tmp), metadata=meta
-    )
-    os.replace(tmp, path)
+    _atomic_save({"weights": torch.from_numpy(np.ascontiguousarray(weights, np.float32))}, meta, Path(path))
 
 
 def load_rollout_weights(path: str | Path) -> np.ndarray:
     """The weight vector of a rollout-policy file; WeightsError for anything else."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-            if meta.get("format") != ROLLOUT_FORMAT:
-                raise WeightsError(f"{path} is not a tengen rollout-policy file")
-            w = f.get_tensor("weights").numpy()
-    except (SafetensorError, OSError) as exc:
-        raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from exc
+    meta, tensors = _read(path)
+    if meta.get("format") != ROLLOUT_FORMAT or "weights" not in tensors:
+        raise WeightsError(f"{path} is not a tengen rollout-policy file")
+    w = tensors["weights"].numpy()
     if meta.get("num_features") != str(_core.ROLLOUT_FEATURES) or w.shape != (_core.ROLLOUT_FEATURES,):
         raise WeightsError(
             f"{path} has {meta.get('num_features')} rollout features "
