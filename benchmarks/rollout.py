@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from engine import _core as core
-from selfplay.train_rollout import load_rollout_weights
+from engine.weights import load_rollout_weights
 
 
 def main() -> None:

@@ -216,9 +216,9 @@ def cmd_train_rollout(args: argparse.Namespace) -> int:
 def _rollout_accuracy(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from engine.weights import WeightsError
+    from engine.weights import WeightsError, load_rollout_weights
     from selfplay.sgf_corpus import SgfError, find_sgf_files, load_sgf_folder, parse_sgf
-    from selfplay.train_rollout import load_rollout_weights, rollout_accuracy
+    from selfplay.train_rollout import rollout_accuracy
 
     try:
         weights = load_rollout_weights(args.weights)

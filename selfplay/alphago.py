@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +53,7 @@ from selfplay.match import (
 )
 from selfplay.recipe import AlphaGoRecipe, RecipeError
 from selfplay.records import Records
-from selfplay.run_dir import RunDir, State, atomic_write_text
+from selfplay.run_dir import RunDir, State, atomic_write_bytes, atomic_write_text
 from selfplay.selfplay_shards import GameStore, Shard
 from selfplay.zero import Scalars, _seed
 
@@ -125,8 +124,7 @@ def sl_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log,
     t = dataclasses.replace(t, progress=progress)
     result = train(SLConfig(recipe.sl.net, t), resume=True)
     weights = run.weights / "sl_policy.safetensors"
-    shutil.copyfile(result.weights_path, weights.with_name(weights.name + ".tmp"))
-    weights.with_name(weights.name + ".tmp").replace(weights)
+    atomic_write_bytes(weights, Path(result.weights_path).read_bytes())
     net = load_net(weights, expected=recipe.sl.net, device=device)
     res = _match(recipe, run, "sl_vs_random", PolicyPlayer("sl", net, device, recipe.eval.sample), RandomPlayer(), 1)
     info = _save_eval(run, "sl_vs_random", res)
@@ -160,8 +158,7 @@ def rollout_stage(recipe: AlphaGoRecipe, run: RunDir, log: Log, progress: bool) 
     )
     result = train_rollout(config)
     weights = run.weights / "rollout.safetensors"
-    shutil.copyfile(result.weights_path, weights.with_name(weights.name + ".tmp"))
-    weights.with_name(weights.name + ".tmp").replace(weights)
+    atomic_write_bytes(weights, Path(result.weights_path).read_bytes())
     use = "plays the combined player's rollouts" if r.use_in_search else "not used in search"
     log(
         f"rollout: {result.positions} training positions, held-out top-1 accuracy "

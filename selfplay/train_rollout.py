@@ -23,14 +23,7 @@ import torch
 from tqdm import tqdm
 
 from engine import _core as core
-from engine.weights import (  # noqa: F401 - the rollout-weights API is re-exported here
-    ROLLOUT_FORMAT,
-    WeightsError,
-    load_rollout_policy,
-    load_rollout_weights,
-    save_rollout_weights,
-    tengen_version,
-)
+from engine.weights import save_rollout_weights
 from selfplay.records import Records, load_corpus
 from selfplay.train_sl import _prefetch, split_games
 

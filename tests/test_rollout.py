@@ -10,16 +10,9 @@ import pytest
 import torch
 
 from engine import _core as core
-from engine.weights import WeightsError
+from engine.weights import WeightsError, load_rollout_policy, load_rollout_weights, save_rollout_weights
 from selfplay.records import GameRecord, Records
-from selfplay.train_rollout import (
-    RolloutTrainConfig,
-    load_rollout_policy,
-    load_rollout_weights,
-    rollout_logits,
-    save_rollout_weights,
-    train_rollout,
-)
+from selfplay.train_rollout import RolloutTrainConfig, rollout_logits, train_rollout
 from tests.test_features import idx, position
 
 B, W = core.BLACK, core.WHITE
