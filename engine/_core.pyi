@@ -95,11 +95,14 @@ class UctSearch:
     def stop(self) -> None: ...
     def peek(self) -> UctResult: ...
 
-# Network input features (csrc/go/features.h). Planes are [plane][y][x] for the player to move;
+# Network input features (csrc/go/features.h; the sets are the table in csrc/go/feature_sets.h).
+# Planes are [plane][y][x] for the player to move;
 # out buffers are C-contiguous float32 or uint8 arrays allocated by the caller. Symmetry s in
 # 0..7: bit 2 transposes, then bit 0 mirrors x, bit 1 mirrors y.
 FEATURE_SETS: tuple[str, ...]
 NUM_SYMMETRIES: int
+
+def feature_sets() -> list[str]: ...  # the names of FEATURE_SETS
 
 def num_planes(feature_set: str) -> int: ...
 def plane_layout(feature_set: str) -> list[tuple[str, int, int]]: ...
@@ -157,9 +160,9 @@ def rollout_playout(policy: RolloutPolicy, game: Game, seed: int) -> tuple[int, 
 
 # ------------------------------------------------------------------ batched search (csrc/search/batched.h)
 
-def feature_sets() -> list[str]: ...
-
 class SearchConfig:
+    # The fields of csrc/search/search_config.h, in its order (tests/test_settings_parity.py).
+    # Search:
     visits: int
     leaves_per_game: int
     batch_size: int
@@ -174,22 +177,41 @@ class SearchConfig:
     rollout_threads: int
     features: str
     random_symmetry: bool
+    gumbel: bool
+    gumbel_considered: int
+    reuse_tree: bool
+    cache_size: int
+    seed: int
+    # Self-play only:
     root_noise: bool
     dirichlet_alpha: float
     dirichlet_epsilon: float
-    gumbel: bool
-    gumbel_considered: int
     temperature_moves: int
     temperature: float
     resign_threshold: float
     no_resign_fraction: float
     max_moves: int
-    reuse_tree: bool
-    cache_size: int
     full_search_prob: float
     fast_visits: int
-    seed: int
+    @staticmethod
+    def field_defaults() -> dict[str, int | float | bool | str]: ...  # {python name: default}, in order
+    @staticmethod
+    def selfplay_fields() -> list[str]: ...
     def __init__(self) -> None: ...
+
+# Test hook: the PUCT score of each child, as the tree's selection computes it (csrc/search/tree.h).
+def puct_scores(
+    visits: Sequence[int],
+    value_sums: Sequence[float],  # for the player who plays the child
+    in_flight: Sequence[int],
+    priors: Sequence[float],
+    parent_visits: int,
+    parent_value_sum: float,  # for the player to move at the parent
+    c_puct: float,
+    c_puct_base: float,
+    fpu_reduction: float,
+    virtual_loss: float,
+) -> list[float]: ...
 
 class RootChild:
     move: int

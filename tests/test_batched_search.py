@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace as dataclasses_replace
+from typing import Any
 
 import numpy as np
 import pytest
 
 from engine import _core
 from engine.coords import format_vertex, parse_vertex
-from engine.search import BatchedRunner, ConfigError, SearchSettings, UniformEvaluator
+from engine.errors import ConfigError
+from engine.search import BatchedRunner, SearchSettings, UniformEvaluator
 
-ROLLOUTS_HEURISTIC = {"policy": "heuristic", "use_value": False, "use_rollouts": True}
+ROLLOUTS_HEURISTIC: dict[str, Any] = {"policy": "heuristic", "use_value": False, "use_rollouts": True}
 
 
 def replay(size: int, komi: float, moves: str) -> _core.Game:
@@ -127,6 +129,31 @@ def test_same_seed_same_search_with_rollout_threads() -> None:
         runner.search_position(game, 400)
         results.append([(c.move, c.visits, round(c.q, 6)) for c in runner.search.root_children(0)])
     assert results[0] == results[1]
+
+
+def search_more(runner: BatchedRunner, visits: int) -> None:
+    """Searches game 0 on from its current (possibly reused) tree until `visits` root visits."""
+    runner.search.set_target_visits(0, visits)
+    runner.run(lambda: not runner.search.search_done(0))
+
+
+def test_rollout_pool_gives_the_same_search_for_any_thread_count() -> None:
+    # Each leaf's rollout has its own seed: the persistent pool may hand it to any thread, so one,
+    # two or four threads must back up the same values, gather after gather and move after move.
+    game = replay(9, 7.5, "E5 C3")
+    results = []
+    for threads in (1, 2, 4):
+        settings = SearchSettings(visits=160, leaves_per_game=16, batch_size=16, rollout_threads=threads, seed=4,
+                                  **ROLLOUTS_HEURISTIC)
+        with BatchedRunner(settings, 9, 7.5, 1) as runner:
+            runner.search.set_position(0, game)
+            lines = []
+            for _ in range(3):
+                search_more(runner, 160)
+                lines.append([(c.move, c.visits, round(c.q, 6)) for c in runner.search.root_children(0)])
+                assert runner.search.advance(0, runner.search.best_move(0))
+        results.append(lines)
+    assert results[0] == results[1] == results[2]
 
 
 def test_selfplay_round_trip_is_reproducible() -> None:

@@ -1,12 +1,16 @@
-// Bindings for the batched search (csrc/search/batched.h) and the feature-set registry.
-// Thread-safety: gather/scatter/encode release the GIL and touch only C++ state and the
-// numpy buffers handed over by set_buffers, which the Python wrapper keeps alive.
+// Bindings for the batched search (csrc/search/batched.h): SearchConfig (expanded from the
+// settings tables of csrc/search/search_config.h, so every field is bound exactly once), the
+// root statistics, BatchedSearch, and puct_scores, a test hook over the PUCT formula the tree
+// selects with (csrc/search/tree.h).
+// Thread-safety: gather/scatter release the GIL and touch only C++ state and the numpy
+// buffers handed over by set_buffers, which the Python wrapper keeps alive.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "go/encoder.h"
 #include "search/batched.h"
+#include "search/search_config.h"
+#include "search/tree.h"
 
 namespace py = pybind11;
 using namespace tengen;
@@ -14,6 +18,7 @@ using namespace tengen;
 namespace {
 
 using FloatArray = py::array_t<float, py::array::c_style>;
+using SearchConfigClass = py::class_<SearchConfig>;
 
 float* checked(FloatArray& a, py::ssize_t rows, py::ssize_t row_len, const char* what) {
   if (a.ndim() < 1 || a.shape(0) < rows || a.size() != a.shape(0) * row_len)
@@ -23,59 +28,89 @@ float* checked(FloatArray& a, py::ssize_t rows, py::ssize_t row_len, const char*
 }
 
 PolicyMode policy_from_string(const std::string& s) {
-  if (s == "net") return PolicyMode::Net;
-  if (s == "uniform") return PolicyMode::Uniform;
-  if (s == "heuristic") return PolicyMode::Heuristic;
-  if (s == "rollout") return PolicyMode::Rollout;
-  throw py::value_error("policy must be one of net, uniform, heuristic, rollout (got '" + s + "')");
+  PolicyMode m;
+  if (!parse_policy_mode(s, &m))
+    throw py::value_error("policy must be one of " + policy_mode_choices() + " (got '" + s + "')");
+  return m;
 }
 
-std::string policy_to_string(PolicyMode m) {
-  switch (m) {
-    case PolicyMode::Net: return "net";
-    case PolicyMode::Uniform: return "uniform";
-    case PolicyMode::Heuristic: return "heuristic";
-    case PolicyMode::Rollout: return "rollout";
-  }
-  return "?";
+// A field's Python name: its C++ name, with a trailing underscore where that is a keyword.
+std::string python_name(const char* name) {
+  const py::object iskeyword = py::module_::import("keyword").attr("iskeyword");
+  return iskeyword(name).cast<bool>() ? std::string(name) + "_" : std::string(name);
+}
+
+template <typename T>
+void bind_field(SearchConfigClass& cls, const char* name, T SearchConfig::*member, const char* doc) {
+  cls.def_readwrite(python_name(name).c_str(), member, doc);
+}
+
+// The policy mode travels as its name.
+void bind_field(SearchConfigClass& cls, const char* name, PolicyMode SearchConfig::*member, const char* doc) {
+  cls.def_property(
+      python_name(name).c_str(), [member](const SearchConfig& c) { return std::string(policy_mode_name(c.*member)); },
+      [member](SearchConfig& c, const std::string& s) { c.*member = policy_from_string(s); }, doc);
+}
+
+template <typename T>
+py::object python_value(const T& v) {
+  return py::cast(v);
+}
+py::object python_value(PolicyMode m) { return py::str(policy_mode_name(m)); }
+
+void bind_search_config(py::module_& m) {
+  SearchConfigClass cls(m, "SearchConfig",
+                        "Settings of the batched search (csrc/search/search_config.h); search fields first, then "
+                        "the self-play fields (selfplay_fields()).");
+  cls.def(py::init<>());
+#define TENGEN_BIND_SETTING(type, name, default_value, comment) bind_field(cls, #name, &SearchConfig::name, comment);
+  TENGEN_SEARCH_SETTINGS(TENGEN_BIND_SETTING)
+  TENGEN_SELFPLAY_SETTINGS(TENGEN_BIND_SETTING)
+#undef TENGEN_BIND_SETTING
+  cls.def_static("field_defaults", []() {
+    const SearchConfig defaults;
+    py::dict out;
+#define TENGEN_SETTING_DEFAULT(type, name, default_value, comment) out[py::str(python_name(#name))] = python_value(defaults.name);
+    TENGEN_SEARCH_SETTINGS(TENGEN_SETTING_DEFAULT)
+    TENGEN_SELFPLAY_SETTINGS(TENGEN_SETTING_DEFAULT)
+#undef TENGEN_SETTING_DEFAULT
+    return out;
+  }, "{python name: default} for every field, in declaration order (the policy as its name).");
+  cls.def_static("selfplay_fields", []() {
+    std::vector<std::string> out;
+#define TENGEN_SETTING_NAME(type, name, default_value, comment) out.push_back(python_name(#name));
+    TENGEN_SELFPLAY_SETTINGS(TENGEN_SETTING_NAME)
+#undef TENGEN_SETTING_NAME
+    return out;
+  }, "Python names of the fields only the self-play driver reads.");
 }
 
 }  // namespace
 
 void init_batched(py::module_& m) {
-  m.def("feature_sets", &feature_set_names, "Names of the registered input feature sets.");
-  py::class_<SearchConfig>(m, "SearchConfig")
-      .def(py::init<>())
-      .def_readwrite("visits", &SearchConfig::visits)
-      .def_readwrite("leaves_per_game", &SearchConfig::leaves_per_game)
-      .def_readwrite("batch_size", &SearchConfig::batch_size)
-      .def_readwrite("c_puct", &SearchConfig::c_puct)
-      .def_readwrite("c_puct_base", &SearchConfig::c_puct_base)
-      .def_readwrite("fpu_reduction", &SearchConfig::fpu_reduction)
-      .def_readwrite("virtual_loss", &SearchConfig::virtual_loss)
-      .def_property("policy", [](const SearchConfig& c) { return policy_to_string(c.policy); },
-                    [](SearchConfig& c, const std::string& s) { c.policy = policy_from_string(s); })
-      .def_readwrite("use_value", &SearchConfig::use_value)
-      .def_readwrite("use_rollouts", &SearchConfig::use_rollouts)
-      .def_readwrite("lambda_", &SearchConfig::lambda)
-      .def_readwrite("rollout_threads", &SearchConfig::rollout_threads)
-      .def_readwrite("features", &SearchConfig::features)
-      .def_readwrite("random_symmetry", &SearchConfig::random_symmetry)
-      .def_readwrite("root_noise", &SearchConfig::root_noise)
-      .def_readwrite("dirichlet_alpha", &SearchConfig::dirichlet_alpha)
-      .def_readwrite("dirichlet_epsilon", &SearchConfig::dirichlet_epsilon)
-      .def_readwrite("gumbel", &SearchConfig::gumbel)
-      .def_readwrite("gumbel_considered", &SearchConfig::gumbel_considered)
-      .def_readwrite("temperature_moves", &SearchConfig::temperature_moves)
-      .def_readwrite("temperature", &SearchConfig::temperature)
-      .def_readwrite("resign_threshold", &SearchConfig::resign_threshold)
-      .def_readwrite("no_resign_fraction", &SearchConfig::no_resign_fraction)
-      .def_readwrite("max_moves", &SearchConfig::max_moves)
-      .def_readwrite("reuse_tree", &SearchConfig::reuse_tree)
-      .def_readwrite("cache_size", &SearchConfig::cache_size)
-      .def_readwrite("full_search_prob", &SearchConfig::full_search_prob)
-      .def_readwrite("fast_visits", &SearchConfig::fast_visits)
-      .def_readwrite("seed", &SearchConfig::seed);
+  bind_search_config(m);
+
+  m.def("puct_scores", [](const std::vector<int>& visits, const std::vector<float>& value_sums,
+                          const std::vector<int>& in_flight, const std::vector<float>& priors, int parent_visits,
+                          float parent_value_sum, float c_puct, float c_puct_base, float fpu_reduction,
+                          float virtual_loss) {
+    const size_t n = visits.size();
+    if (value_sums.size() != n || in_flight.size() != n || priors.size() != n)
+      throw py::value_error("visits, value_sums, in_flight and priors must have the same length");
+    PuctParams params;
+    params.c_puct = c_puct;
+    params.c_puct_base = c_puct_base;
+    params.fpu_reduction = fpu_reduction;
+    params.virtual_loss = virtual_loss;
+    const PuctParent parent = puct_parent(parent_visits, parent_value_sum, params);
+    std::vector<float> out(n);
+    for (size_t i = 0; i < n; ++i) out[i] = puct_score(parent, visits[i], value_sums[i], in_flight[i], priors[i], virtual_loss);
+    return out;
+  }, py::arg("visits"), py::arg("value_sums"), py::arg("in_flight"), py::arg("priors"), py::arg("parent_visits"),
+     py::arg("parent_value_sum"), py::arg("c_puct"), py::arg("c_puct_base"), py::arg("fpu_reduction"),
+     py::arg("virtual_loss"),
+     "Test hook: the PUCT score of each child (completed visits, value sums for the mover, leaves in flight, "
+     "priors) under a parent with parent_visits and parent_value_sum, as the tree's selection computes it.");
 
   py::class_<RootChild>(m, "RootChild")
       .def_readonly("move", &RootChild::move)

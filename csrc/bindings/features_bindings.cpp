@@ -1,6 +1,8 @@
 // Bindings for csrc/go/features: network input planes written into numpy buffers that Python
 // allocates (float32 or uint8), one position, a batch of Games, or a batch replayed from game
-// records (corpus shards). Shapes and dtypes are checked here, then the GIL is released.
+// records (corpus shards); the feature-set table (csrc/go/feature_sets.h) behind FEATURE_SETS,
+// feature_sets(), num_planes and plane_layout. Shapes and dtypes are checked here, then the GIL
+// is released.
 // Thread-safety: the writers release the GIL and touch only the given Games (which the caller
 // must not modify meanwhile) and buffers.
 #include <pybind11/numpy.h>
@@ -12,29 +14,27 @@
 #include <tuple>
 #include <vector>
 
+#include "go/feature_sets.h"
 #include "go/features.h"
 #include "go/game.h"
+#include "bindings/numpy_args.h"
 
 namespace py = pybind11;
 using namespace tengen;
+using namespace tengen::bindings;
 
 namespace {
 
-FeatureSet to_feature_set(const std::string& name) {
-  FeatureSet s;
-  if (!parse_feature_set(name.c_str(), &s))
-    throw py::value_error("unknown feature set '" + name + "' (expected alphago, alphago_value or raw)");
-  return s;
+const FeatureSetInfo& feature_set_named(const std::string& name) {
+  const FeatureSetInfo* info = find_feature_set(name);
+  if (!info) throw py::value_error("unknown feature set '" + name + "' (expected " + feature_set_choices() + ")");
+  return *info;
 }
+
+FeatureSet to_feature_set(const std::string& name) { return feature_set_named(name).id; }
 
 void check_symmetry(int sym) {
   if (sym < 0 || sym >= kNumSymmetries) throw py::value_error("symmetry must be in 0..7");
-}
-
-std::string shape_text(const std::vector<py::ssize_t>& shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + (shape.size() == 1 ? ",)" : ")");
 }
 
 // Checks that `a` is a writable C-contiguous array of the given shape; returns its dtype kind:
@@ -49,31 +49,26 @@ int check_out(const py::array& a, const std::vector<py::ssize_t>& shape, const c
     throw py::type_error(std::string(name) + " must be a float32 or uint8 array");
   if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous");
   if (!a.writeable()) throw py::value_error(std::string(name) + " must be writable");
-  std::vector<py::ssize_t> got(a.shape(), a.shape() + a.ndim());
-  if (got != shape)
-    throw py::value_error(std::string(name) + " has shape " + shape_text(got) + ", expected " + shape_text(shape));
+  if (shape_of(a) != shape)
+    throw py::value_error(std::string(name) + " has shape " + shape_text(shape_of(a)) + ", expected " +
+                          shape_text(shape));
   return kind;
 }
 
-template <typename T>
-const T* input(const py::array& a, const char* name, py::ssize_t length = -1) {
-  if (!a.dtype().is(py::dtype::of<T>()))
-    throw py::type_error(std::string(name) + " has dtype " + std::string(py::str(a.dtype())) + ", expected " +
-                         std::string(py::str(py::dtype::of<T>())));
-  if (a.ndim() != 1 || !(a.flags() & py::array::c_style))
-    throw py::value_error(std::string(name) + " must be a contiguous 1-D array");
-  if (length >= 0 && a.shape(0) != length)
-    throw py::value_error(std::string(name) + " has length " + std::to_string(a.shape(0)) + ", expected " +
-                          std::to_string(length));
-  return static_cast<const T*>(a.data());
+// Optional int32 symmetries, one per position (nullptr: identity).
+const int* checked_symmetries(const std::optional<py::array>& symmetries, py::ssize_t count) {
+  if (!symmetries) return nullptr;
+  const int* syms = input_array<int32_t>(*symmetries, "symmetries", count);
+  for (py::ssize_t i = 0; i < count; ++i) check_symmetry(syms[i]);
+  return syms;
 }
 
-void check_offsets(const int64_t* off, py::ssize_t n, py::ssize_t total, const char* name) {
-  if (off[0] != 0) throw py::value_error(std::string(name) + " must start at 0");
-  for (py::ssize_t i = 0; i < n; ++i)
-    if (off[i + 1] < off[i]) throw py::value_error(std::string(name) + " must not decrease");
-  if (off[n] != total)
-    throw py::value_error(std::string(name) + " must end at the length of the array it indexes");
+// Optional legal-move masks (count, size*size + 1) of the output's dtype kind (nullptr: none).
+void* checked_masks(std::optional<py::array>& masks, py::ssize_t count, int size, int kind) {
+  if (!masks) return nullptr;
+  if (check_out(*masks, {count, size * size + 1}, "masks") != kind)
+    throw py::type_error("masks must have the same dtype as out");
+  return masks->mutable_data();
 }
 
 std::vector<py::ssize_t> plane_shape(int planes, int n) { return {planes, n, n}; }
@@ -81,31 +76,18 @@ std::vector<py::ssize_t> plane_shape(int planes, int n) { return {planes, n, n};
 }  // namespace
 
 void init_features(py::module_& m) {
-  m.attr("FEATURE_SETS") = py::make_tuple("alphago", "alphago_value", "raw");
+  py::tuple names(feature_set_table().size());
+  for (size_t i = 0; i < feature_set_table().size(); ++i) names[i] = feature_set_table()[i].name;
+  m.attr("FEATURE_SETS") = names;
   m.attr("NUM_SYMMETRIES") = kNumSymmetries;
 
-  m.def("num_planes", [](const std::string& set) { return num_planes(to_feature_set(set)); },
+  m.def("feature_sets", &feature_set_names, "Names of the registered input feature sets.");
+  m.def("num_planes", [](const std::string& set) { return feature_set_named(set).planes; },
         py::arg("feature_set"), "Number of input planes of a feature set.");
 
   m.def("plane_layout", [](const std::string& name) {
-    const FeatureSet set = to_feature_set(name);
     std::vector<std::tuple<std::string, int, int>> out;
-    if (set == FeatureSet::kRaw) {
-      for (int k = 0; k < kRawHistory; ++k) {
-        out.emplace_back("own_stones_t-" + std::to_string(k), 2 * k, 1);
-        out.emplace_back("opponent_stones_t-" + std::to_string(k), 2 * k + 1, 1);
-      }
-      out.emplace_back("colour", 2 * kRawHistory, 1);
-      return out;
-    }
-    using namespace agplanes;
-    out = {{"stone_colour", kStones, 3},        {"ones", kOnes, 1},
-           {"turns_since", kTurnsSince, 8},     {"liberties", kLiberties, 8},
-           {"capture_size", kCaptureSize, 8},   {"self_atari_size", kSelfAtari, 8},
-           {"liberties_after_move", kLibertiesAfter, 8}, {"ladder_capture", kLadderCapture, 1},
-           {"ladder_escape", kLadderEscape, 1}, {"sensibleness", kSensible, 1},
-           {"zeros", kZeros, 1}};
-    if (set == FeatureSet::kAlphaGoValue) out.emplace_back("player_colour", kColour, 1);
+    for (const PlaneGroup& g : feature_set_named(name).layout) out.emplace_back(g.name, g.first, g.count);
     return out;
   }, py::arg("feature_set"), "(name, first plane, plane count) for each group of a feature set.");
 
@@ -191,17 +173,8 @@ void init_features(py::module_& m) {
     for (const Game* g : ptrs)
       if (g->size() != n) throw py::value_error("all games of a batch must have the same board size");
     const int kind = check_out(out, {count, num_planes(set), n, n}, "out");
-    const int* syms = nullptr;
-    if (symmetries) {
-      syms = input<int32_t>(*symmetries, "symmetries", count);
-      for (py::ssize_t i = 0; i < count; ++i) check_symmetry(syms[i]);
-    }
-    void* mdata = nullptr;
-    if (masks) {
-      if (check_out(*masks, {count, n * n + 1}, "masks") != kind)
-        throw py::type_error("masks must have the same dtype as out");
-      mdata = masks->mutable_data();
-    }
+    const int* syms = checked_symmetries(symmetries, count);
+    void* mdata = checked_masks(masks, count, n, kind);
     void* data = out.mutable_data();
     py::gil_scoped_release release;
     if (kind == 0)
@@ -220,43 +193,17 @@ void init_features(py::module_& m) {
                               py::array sample_game, py::array sample_move, py::array out,
                               const std::string& feature_set, std::optional<py::array> symmetries,
                               std::optional<py::array> masks, std::optional<py::array> targets, int threads) {
-    if (board_size < kMinSize || board_size > kMaxSize) throw py::value_error("unacceptable size");
+    const GameRecords r =
+        game_records(board_size, game_offsets, moves, colors, setup_offsets, setup_moves, setup_colors);
     const FeatureSet set = to_feature_set(feature_set);
-    GameRecords r;
-    r.size = board_size;
-    r.num_games = game_offsets.ndim() == 1 ? game_offsets.shape(0) - 1 : -1;
-    if (r.num_games < 0) throw py::value_error("game_offsets must be 1-D with at least one entry");
-    r.game_offsets = input<int64_t>(game_offsets, "game_offsets");
-    r.moves = input<int16_t>(moves, "moves");
-    r.colors = input<uint8_t>(colors, "colors", moves.shape(0));
-    r.setup_offsets = input<int64_t>(setup_offsets, "setup_offsets", r.num_games + 1);
-    r.setup_moves = input<int16_t>(setup_moves, "setup_moves");
-    r.setup_colors = input<uint8_t>(setup_colors, "setup_colors", setup_moves.shape(0));
-    check_offsets(r.game_offsets, r.num_games, moves.shape(0), "game_offsets");
-    check_offsets(r.setup_offsets, r.num_games, setup_moves.shape(0), "setup_offsets");
     const py::ssize_t count = sample_game.ndim() == 1 ? sample_game.shape(0) : 0;
-    const int64_t* sg = input<int64_t>(sample_game, "sample_game");
-    const int32_t* sm = input<int32_t>(sample_move, "sample_move", count);
+    const int64_t* sg = input_array<int64_t>(sample_game, "sample_game");
+    const int32_t* sm = input_array<int32_t>(sample_move, "sample_move", count);
     const int n = board_size;
     const int kind = check_out(out, {count, num_planes(set), n, n}, "out");
-    const int* syms = nullptr;
-    if (symmetries) {
-      syms = input<int32_t>(*symmetries, "symmetries", count);
-      for (py::ssize_t i = 0; i < count; ++i) check_symmetry(syms[i]);
-    }
-    void* mdata = nullptr;
-    if (masks) {
-      if (check_out(*masks, {count, n * n + 1}, "masks") != kind)
-        throw py::type_error("masks must have the same dtype as out");
-      mdata = masks->mutable_data();
-    }
-    int64_t* tdata = nullptr;
-    if (targets) {
-      if (!targets->dtype().is(py::dtype::of<int64_t>()) || targets->ndim() != 1 || targets->shape(0) != count ||
-          !(targets->flags() & py::array::c_style) || !targets->writeable())
-        throw py::value_error("targets must be a writable int64 array of shape (batch,)");
-      tdata = static_cast<int64_t*>(targets->mutable_data());
-    }
+    const int* syms = checked_symmetries(symmetries, count);
+    void* mdata = checked_masks(masks, count, n, kind);
+    int64_t* tdata = targets ? output_array<int64_t>(*targets, {count}, "targets") : nullptr;
     void* data = out.mutable_data();
     py::gil_scoped_release release;
     if (kind == 0)

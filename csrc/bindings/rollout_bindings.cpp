@@ -18,33 +18,11 @@
 #include "go/features.h"
 #include "go/game.h"
 #include "go/rollout.h"
+#include "bindings/numpy_args.h"
 
 namespace py = pybind11;
 using namespace tengen;
-
-namespace {
-
-template <typename T>
-T* out_array(py::array& a, const std::vector<py::ssize_t>& shape, const char* name) {
-  if (!a.dtype().is(py::dtype::of<T>()))
-    throw py::type_error(std::string(name) + " must have dtype " + std::string(py::str(py::dtype::of<T>())));
-  if (!(a.flags() & py::array::c_style) || !a.writeable())
-    throw py::value_error(std::string(name) + " must be a writable C-contiguous array");
-  std::vector<py::ssize_t> got(a.shape(), a.shape() + a.ndim());
-  if (got != shape) throw py::value_error(std::string(name) + " has the wrong shape");
-  return static_cast<T*>(a.mutable_data());
-}
-
-template <typename T>
-const T* in_array(const py::array& a, const char* name, py::ssize_t length = -1) {
-  if (!a.dtype().is(py::dtype::of<T>()) || a.ndim() != 1 || !(a.flags() & py::array::c_style))
-    throw py::type_error(std::string(name) + " must be a contiguous 1-D array of " +
-                         std::string(py::str(py::dtype::of<T>())));
-  if (length >= 0 && a.shape(0) != length) throw py::value_error(std::string(name) + " has the wrong length");
-  return static_cast<const T*>(a.data());
-}
-
-}  // namespace
+using namespace tengen::bindings;
 
 void init_rollout(py::module_& m) {
   m.attr("ROLLOUT_FEATURES") = kRolloutFeatures;
@@ -61,8 +39,8 @@ void init_rollout(py::module_& m) {
 
   m.def("rollout_features", [](const Game& g, py::array ids, py::array candidates) {
     const int n2 = g.size() * g.size();
-    int32_t* id = out_array<int32_t>(ids, {n2, kRolloutActive}, "ids");
-    uint8_t* cand = out_array<uint8_t>(candidates, {n2}, "candidates");
+    int32_t* id = output_array<int32_t>(ids, {n2, kRolloutActive}, "ids");
+    uint8_t* cand = output_array<uint8_t>(candidates, {n2}, "candidates");
     py::gil_scoped_release release;
     return rollout_features(g.board(), g.to_move(), last_move_point(g), id, cand);
   }, py::arg("game"), py::arg("ids"), py::arg("candidates"),
@@ -73,30 +51,15 @@ void init_rollout(py::module_& m) {
                                       py::array setup_offsets, py::array setup_moves, py::array setup_colors,
                                       py::array sample_game, py::array sample_move, py::array ids,
                                       py::array candidates, py::array targets, int threads) {
-    if (board_size < kMinSize || board_size > kMaxSize) throw py::value_error("unacceptable size");
-    GameRecords r;
-    r.size = board_size;
-    r.num_games = game_offsets.ndim() == 1 ? game_offsets.shape(0) - 1 : -1;
-    if (r.num_games < 0) throw py::value_error("game_offsets must be 1-D with at least one entry");
-    r.game_offsets = in_array<int64_t>(game_offsets, "game_offsets");
-    r.moves = in_array<int16_t>(moves, "moves");
-    r.colors = in_array<uint8_t>(colors, "colors", moves.shape(0));
-    r.setup_offsets = in_array<int64_t>(setup_offsets, "setup_offsets", r.num_games + 1);
-    r.setup_moves = in_array<int16_t>(setup_moves, "setup_moves");
-    r.setup_colors = in_array<uint8_t>(setup_colors, "setup_colors", setup_moves.shape(0));
-    if (r.game_offsets[0] != 0 || r.game_offsets[r.num_games] != moves.shape(0) || r.setup_offsets[0] != 0 ||
-        r.setup_offsets[r.num_games] != setup_moves.shape(0))
-      throw py::value_error("offsets do not match the arrays they index");
-    for (int64_t i = 0; i < r.num_games; ++i)
-      if (r.game_offsets[i + 1] < r.game_offsets[i] || r.setup_offsets[i + 1] < r.setup_offsets[i])
-        throw py::value_error("offsets must not decrease");
+    const GameRecords r =
+        game_records(board_size, game_offsets, moves, colors, setup_offsets, setup_moves, setup_colors);
     const py::ssize_t count = sample_game.ndim() == 1 ? sample_game.shape(0) : 0;
-    const int64_t* sg = in_array<int64_t>(sample_game, "sample_game");
-    const int32_t* sm = in_array<int32_t>(sample_move, "sample_move", count);
+    const int64_t* sg = input_array<int64_t>(sample_game, "sample_game");
+    const int32_t* sm = input_array<int32_t>(sample_move, "sample_move", count);
     const int n2 = board_size * board_size;
-    int32_t* id = out_array<int32_t>(ids, {count, n2, kRolloutActive}, "ids");
-    uint8_t* cand = out_array<uint8_t>(candidates, {count, n2}, "candidates");
-    int64_t* tgt = out_array<int64_t>(targets, {count}, "targets");
+    int32_t* id = output_array<int32_t>(ids, {count, n2, kRolloutActive}, "ids");
+    uint8_t* cand = output_array<uint8_t>(candidates, {count, n2}, "candidates");
+    int64_t* tgt = output_array<int64_t>(targets, {count}, "targets");
     const size_t istride = static_cast<size_t>(n2) * kRolloutActive;
     py::gil_scoped_release release;
     return replay_records(
@@ -120,7 +83,7 @@ void init_rollout(py::module_& m) {
   py::class_<RolloutPolicy, std::shared_ptr<RolloutPolicy>>(m, "RolloutPolicy",
       "AlphaGo-style rollout policy: linear softmax over local pattern features, run in C++.")
       .def(py::init([](py::array weights) {
-             const float* w = in_array<float>(weights, "weights", kRolloutFeatures);
+             const float* w = input_array<float>(weights, "weights", kRolloutFeatures);
              return std::make_shared<RolloutPolicy>(std::vector<float>(w, w + kRolloutFeatures));
            }),
            py::arg("weights"), "weights: float32 array of ROLLOUT_FEATURES entries (copied).")

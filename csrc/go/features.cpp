@@ -1,50 +1,17 @@
 // Network input features. Thread-safety: see features.h.
 #include "go/features.h"
 
+#include "go/feature_sets.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstring>
 #include <functional>
 #include <numeric>
 #include <thread>
 #include <vector>
 
 namespace tengen {
-
-int num_planes(FeatureSet set) {
-  switch (set) {
-    case FeatureSet::kAlphaGo:
-      return 48;
-    case FeatureSet::kAlphaGoValue:
-      return 49;
-    case FeatureSet::kRaw:
-      return 2 * kRawHistory + 1;
-  }
-  return 0;
-}
-
-const char* feature_set_name(FeatureSet set) {
-  switch (set) {
-    case FeatureSet::kAlphaGo:
-      return "alphago";
-    case FeatureSet::kAlphaGoValue:
-      return "alphago_value";
-    case FeatureSet::kRaw:
-      return "raw";
-  }
-  return "?";
-}
-
-bool parse_feature_set(const char* name, FeatureSet* out) {
-  for (FeatureSet s : {FeatureSet::kAlphaGo, FeatureSet::kAlphaGoValue, FeatureSet::kRaw}) {
-    if (std::strcmp(name, feature_set_name(s)) == 0) {
-      *out = s;
-      return true;
-    }
-  }
-  return false;
-}
 
 int symmetry_index(int index, int sym, int size) {
   if (index >= size * size || index < 0) return index;
@@ -485,7 +452,7 @@ int replay_features(const GameRecords& r, const int64_t* sample_game, const int3
   const size_t stride = static_cast<size_t>(num_planes(set)) * n * n;
   const size_t mstride = static_cast<size_t>(n) * n + 1;
   return replay_records(
-      r, sample_game, sample_move, count, set == FeatureSet::kRaw ? kRawHistory : 1, threads,
+      r, sample_game, sample_move, count, feature_set_info(set).history, threads,
       [&](int i, const PositionView& view, int target) {
         const int sym = syms ? syms[i] : 0;
         write_features(view, set, sym, out + stride * i);

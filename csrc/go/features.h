@@ -36,6 +36,7 @@
 
 namespace tengen {
 
+// The sets' names, plane counts and layouts are listed once, in feature_sets.h.
 enum class FeatureSet : int { kAlphaGo = 0, kAlphaGoValue = 1, kRaw = 2 };
 
 constexpr int kNumSymmetries = 8;
@@ -57,11 +58,6 @@ constexpr int kSensible = 46;       // 1
 constexpr int kZeros = 47;          // 1
 constexpr int kColour = 48;         // 1, alphago_value only
 }  // namespace agplanes
-
-int num_planes(FeatureSet set);
-const char* feature_set_name(FeatureSet set);
-// Parses "alphago", "alphago_value" or "raw"; false for anything else.
-bool parse_feature_set(const char* name, FeatureSet* out);
 
 // Dense index (x + y*size, or size*size for pass) of a board point -> its index in planes
 // written under symmetry `sym`.
@@ -93,7 +89,7 @@ struct PositionView {
 };
 PositionView view_of(const Game& game);
 
-// Planes for the player to move: num_planes(set) * size * size elements.
+// Planes for the player to move: num_planes(set) (feature_sets.h) * size * size elements.
 template <typename T>
 void write_features(const PositionView& view, FeatureSet set, int sym, T* out);
 template <typename T>

@@ -10,5 +10,7 @@ namespace tengen {
 
 // A winrate-like prior in [0, 1] for c playing the empty point p (0.5 = neutral).
 double move_heuristic(const Board& b, int p, Color c);
+// The prior both searches give a pass instead (a pass is rarely good before the end).
+constexpr double kPassHeuristic = 0.1;
 
 }  // namespace tengen

@@ -8,6 +8,7 @@
 
 #include "go/heuristics.h"
 #include "go/playout.h"
+#include "search/candidates.h"
 
 namespace tengen {
 
@@ -27,6 +28,17 @@ namespace {
 
 constexpr uint8_t kLeaf = 0, kExpanding = 1, kExpanded = 2;
 constexpr int kMaxNodes = 4'000'000;
+// Thread t's playout stream: seed * kSeedMultiplier + t * kThreadSeedStride + 1.
+constexpr uint64_t kSeedMultiplier = 0x9E3779B97F4A7C15ULL;
+constexpr uint64_t kThreadSeedStride = 7919;
+// Moves one simulation may record (tree plus playout): kMovesPerPoint per point plus slack.
+constexpr int kMovesPerPoint = 4;
+constexpr int kMoveSlack = 400;
+// Wins are counted in half points: a win is worth kWinUnits, a draw half of it.
+constexpr int kWinUnits = 2;
+// The value of a child nobody has visited (so every child is tried once).
+constexpr float kUnvisitedValue = 1.0f;
+constexpr size_t kMaxPvLength = 32;
 
 using Clock = std::chrono::steady_clock;
 
@@ -35,14 +47,7 @@ using Clock = std::chrono::steady_clock;
 void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game* root_game, bool at_root) {
   std::vector<int> points;
   points.reserve(static_cast<size_t>(board.num_empty()) + 1);
-  for (int i = 0; i < board.num_empty(); ++i) {
-    const int p = board.empty_at(i);
-    if (!board.is_legal(p, to_move)) continue;
-    if (board.is_eye_like(p, to_move) && board.is_true_eye(p, to_move)) continue;
-    if (at_root && root_game->repeats_position(p, to_move)) continue;
-    points.push_back(p);
-  }
-  std::sort(points.begin(), points.end());  // deterministic order
+  candidate_points(board, to_move, at_root ? root_game : nullptr, points);
   points.push_back(kPass);
   auto children = std::make_unique<Node[]>(points.size());
   auto child_points = std::make_unique<int16_t[]>(points.size());
@@ -51,7 +56,7 @@ void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game
     Node& ch = children[i];
     ch.point = static_cast<int16_t>(points[i]);
     child_points[i] = ch.point;
-    const double prior = points[i] == kPass ? 0.1 : move_heuristic(board, points[i], to_move);
+    const double prior = points[i] == kPass ? kPassHeuristic : move_heuristic(board, points[i], to_move);
     ch.amaf_visits.store(pv, std::memory_order_relaxed);
     ch.amaf_wins.store(static_cast<int32_t>(std::lround(2.0 * pv * prior)), std::memory_order_relaxed);
   }
@@ -63,14 +68,14 @@ void UctSearch::expand(Node* node, const Board& board, Color to_move, const Game
 }
 
 void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sims) {
-  Rng rng(config_.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(thread_index) * 7919 + 1);
+  Rng rng(config_.seed * kSeedMultiplier + static_cast<uint64_t>(thread_index) * kThreadSeedStride + 1);
   const Board& root_board = game->board();
   const Color root_color = game->to_move();
   const float komi = game->rules().komi;
   Board board(root_board.size());
   std::vector<Node*> path;
   path.reserve(128);
-  const int seq_cap = 4 * root_board.num_points() + 400;
+  const int seq_cap = kMovesPerPoint * root_board.num_points() + kMoveSlack;
   std::vector<int16_t> seq(static_cast<size_t>(seq_cap));
   std::vector<int8_t> first(kMaxPoints, 0);
   const float inv_equiv = 1.0f / static_cast<float>(std::max(config_.rave_equivalence, 1.0));
@@ -120,7 +125,7 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
         const float aw = 0.5f * static_cast<float>(ch->amaf_wins.load(std::memory_order_relaxed));
         const float k = 1.0f + av * inv_equiv;
         const float denom = v * k + av;
-        float value = denom > 0.0f ? (w * k + aw) / denom : 1.0f;
+        float value = denom > 0.0f ? (w * k + aw) / denom : kUnvisitedValue;
         if (expl > 0.0f) value += expl * std::sqrt(log_n / (v + 1.0f));
         if (value > best_value) {
           best_value = value;
@@ -143,12 +148,12 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
       len += std::min(r.moves_played, seq_cap - len);
     }
     const double margin = static_cast<double>(board.area_difference()) - komi;
-    const int black_units = margin > 0 ? 2 : margin < 0 ? 0 : 1;
+    const int black_units = margin > 0 ? kWinUnits : margin < 0 ? 0 : kWinUnits / 2;
 
     // Backup: each node's wins are for the player who moved into it.
     for (size_t d = 1; d < path.size(); ++d) {
       const Color mover = (d % 2 == 1) ? root_color : opponent(root_color);
-      path[d]->wins.fetch_add(mover == BLACK ? black_units : 2 - black_units, std::memory_order_relaxed);
+      path[d]->wins.fetch_add(mover == BLACK ? black_units : kWinUnits - black_units, std::memory_order_relaxed);
     }
 
     // AMAF: a child of a node at depth d gets credit if its point was first played,
@@ -160,7 +165,7 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
       if (d < tree_len && seq[d] != kPass) first[seq[d]] = static_cast<int8_t>(mover);
       Node* nd = path[static_cast<size_t>(d)];
       if (nd->state.load(std::memory_order_acquire) != kExpanded) continue;
-      const int units = mover == BLACK ? black_units : 2 - black_units;
+      const int units = mover == BLACK ? black_units : kWinUnits - black_units;
       const int16_t* pts = nd->child_points.get();
       const int nch = nd->num_children - 1;  // the last child is the pass
       for (int i = 0; i < nch; ++i) {
@@ -236,7 +241,7 @@ UctResult UctSearch::collect() const {
     result.winrate = result.children[0].winrate;
   }
   const Node* node = root_.get();
-  while (node && node->state.load() == kExpanded && node->num_children > 0 && result.pv.size() < 32) {
+  while (node && node->state.load() == kExpanded && node->num_children > 0 && result.pv.size() < kMaxPvLength) {
     const Node* best = nullptr;
     for (int i = 0; i < node->num_children; ++i)
       if (!best || node->children[i].visits.load() > best->visits.load()) best = &node->children[i];
