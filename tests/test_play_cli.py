@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_play(lines: list[str], *flags: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", "play", *flags],
+        [sys.executable, "-m", "tengen_cli", "play", *flags],
         input=("\n".join(lines) + "\n").encode(), capture_output=True, timeout=120, cwd=REPO,
     )
 
@@ -56,7 +56,7 @@ def test_play_ends_at_end_of_input() -> None:
 
 
 def test_play_rejects_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import main
+    from tengen_cli.main import main
 
     for flags, word in ((["--size", "1"], "board size"), (["--size", "26"], "board size"),
                         (["--visits", "0"], "--visits"), (["--threads", "0"], "--threads"),

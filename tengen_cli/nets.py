@@ -14,10 +14,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine import _core
 from engine.errors import UserError
+from tengen_cli.checks import MAX_BATCH, MAX_SEED, MAX_THREADS, check_output_dir, float_in, int_in
+
+MAX_BLOCKS = 100  # residual blocks of a network trained here
+MAX_CHANNELS = 4096
+MAX_EPOCHS = 1_000_000
+MAX_LR = 1000.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("corpus", help="generate expert games: a GTP engine (GnuGo) against itself -> SGF")
     p.add_argument("--out", required=True, type=Path, help="folder for the SGF files")
     p.add_argument("--games", type=int, default=100)
@@ -25,17 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--komi", type=float, default=7.0)
     p.add_argument("--level", type=int, default=10, help="GnuGo level (default 10)")
     p.add_argument("--engine", default="", help="another GTP engine's command line instead of GnuGo")
-    p.add_argument("--workers", type=int, default=1, help="parallel engine processes")
+    p.add_argument("--workers", type=int_in(1, MAX_THREADS), default=1, help="parallel engine processes")
     p.add_argument("--opening-moves", default="2-6", help="random opening moves per game, MIN-MAX")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     p.set_defaults(func=cmd_corpus)
 
     p = sub.add_parser("convert", help="convert a folder of SGF files into training shards")
     p.add_argument("src", type=Path, help="SGF file or folder (searched recursively)")
     p.add_argument("out", type=Path, help="output folder for shards")
-    p.add_argument("--games-per-shard", type=int, default=2000)
+    p.add_argument("--games-per-shard", type=int_in(1, 10**9), default=2000)
     p.add_argument("--size", type=int, default=0, help="keep only this board size (default: all)")
-    p.add_argument("--min-moves", type=int, default=1)
+    p.add_argument("--min-moves", type=int_in(0, 10**9), default=1)
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("train-sl", help="supervised training from shards (policy, value or policy+value)")
@@ -46,14 +53,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--architecture", choices=("policy", "value", "policy_value"), default=None)
     p.add_argument("--feature-set", default=None, help="alphago, alphago_value or raw")
     p.add_argument("--board-size", type=int, default=None)
-    p.add_argument("--blocks", type=int, default=None)
-    p.add_argument("--channels", type=int, default=None)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--steps", type=int, default=None, help="stop after this many steps")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--blocks", type=int_in(0, MAX_BLOCKS), default=None)
+    p.add_argument("--channels", type=int_in(1, MAX_CHANNELS), default=None)
+    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None)
+    p.add_argument("--steps", type=int_in(0, 10**12), default=None, help="stop after this many steps")
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None)
+    p.add_argument("--lr", type=float_in(0.0, MAX_LR), default=None)
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=None)
     p.add_argument(
         "--set",
         action="append",
@@ -68,20 +75,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--data", nargs="+", required=True, help="shard folders or files")
     p.add_argument("--out", required=True, help="run folder; weights go to <out>/rollout.safetensors")
     p.add_argument("--size", type=int, default=9, help="board size of the shards to use")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--threads", type=int, default=1, help="C++ threads writing features")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=3)
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=512)
+    p.add_argument("--lr", type=float_in(0.0, MAX_LR), default=0.05)
+    p.add_argument("--threads", type=int_in(1, MAX_THREADS), default=1, help="C++ threads writing features")
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train_rollout)
 
     p = sub.add_parser("accuracy", help="accuracy of a weights file on a folder of SGF games")
     p.add_argument("--weights", required=True, type=Path)
     p.add_argument("--sgf", required=True, type=Path, help="SGF file or folder (searched recursively)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=256)
     p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1, help="C++ threads writing planes")
+    p.add_argument("--threads", type=int_in(1, MAX_THREADS), default=1, help="C++ threads writing planes")
     p.add_argument("--no-passes", action="store_true", help="leave pass moves out of the policy accuracy")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_accuracy)
@@ -95,22 +102,20 @@ def cmd_corpus(args: argparse.Namespace) -> int:
         lo_n, hi_n = int(lo), int(hi or lo)
     except ValueError as exc:
         raise UserError(f"--opening-moves must look like 2-6, not {args.opening_moves!r}") from exc
-    try:
-        config = ExpertCorpusConfig(
-            out_dir=args.out,
-            games=args.games,
-            board_size=args.size,
-            komi=args.komi,
-            level=args.level,
-            engine=args.engine,
-            workers=args.workers,
-            opening_moves_min=lo_n,
-            opening_moves_max=hi_n,
-            seed=args.seed,
-        )
-        results = generate(config)
-    except (ValueError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from exc
+    check_output_dir(args.out, "--out")
+    config = ExpertCorpusConfig(
+        out_dir=args.out,
+        games=args.games,
+        board_size=args.size,
+        komi=args.komi,
+        level=args.level,
+        engine=args.engine,
+        workers=args.workers,
+        opening_moves_min=lo_n,
+        opening_moves_max=hi_n,
+        seed=args.seed,
+    )
+    results = generate(config)
     new = [r for r in results if not r.skipped]
     print(
         f"{len(new)} games written, {len(results) - len(new)} already there, "
@@ -124,8 +129,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     if not args.src.exists():
         raise UserError(f"no such SGF file or folder: {args.src}")
-    if args.games_per_shard < 1:
-        raise UserError("--games-per-shard must be at least 1")
+    if args.size != 0 and not _core.MIN_SIZE <= args.size <= _core.MAX_SIZE:
+        raise UserError(f"--size must be 0 (all) or in {_core.MIN_SIZE}..{_core.MAX_SIZE}, got {args.size}")
+    check_output_dir(args.out, "out")
     report = convert(ConvertConfig(args.src, args.out, args.games_per_shard, args.size, args.min_moves))
     print(report.summary())
     if report.games == 0:
@@ -160,18 +166,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train_sl(args: argparse.Namespace) -> int:
-    from engine.weights import WeightsError
-    from selfplay.records import CorpusError
-    from selfplay.train_sl import TrainError, load_config, train
+    from engine.torch_device import pick_device
+    from selfplay.train_sl import load_config, train
 
-    try:
-        config = load_config(args.config, _overrides(args))
-    except (ValueError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from exc
+    config = load_config(args.config, _overrides(args))
+    check_output_dir(config.train.out_dir, "--out")
+    pick_device(config.train.device)  # an unknown or absent device fails here, in one sentence
     try:
         result = train(config, resume=args.resume)
-    except (TrainError, CorpusError, WeightsError) as exc:
-        raise UserError(str(exc)) from exc
     except KeyboardInterrupt as exc:
         if str(exc):
             print(f"tengen train-sl: {exc}; continue with --resume", file=sys.stderr)
@@ -194,18 +196,15 @@ def cmd_train_sl(args: argparse.Namespace) -> int:
 
 
 def cmd_train_rollout(args: argparse.Namespace) -> int:
-    from selfplay.records import CorpusError
     from selfplay.train_rollout import RolloutTrainConfig, train_rollout
 
-    try:
-        config = RolloutTrainConfig(
-            data=tuple(args.data), out_dir=args.out, board_size=args.size, epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
-            progress=not args.quiet,
-        )  # fmt: skip
-        r = train_rollout(config)
-    except CorpusError as exc:
-        raise UserError(str(exc)) from exc
+    check_output_dir(args.out, "--out")
+    config = RolloutTrainConfig(
+        data=tuple(args.data), out_dir=args.out, board_size=args.size, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
+        progress=not args.quiet,
+    )  # fmt: skip
+    r = train_rollout(config)
     print(
         f"rollout policy: top-1 accuracy {100 * r.holdout_accuracy:.1f}% on {r.holdout_positions} held-out "
         f"positions (training {100 * r.train_accuracy:.1f}% on {r.positions}); weights in {r.weights_path}"
@@ -216,14 +215,12 @@ def cmd_train_rollout(args: argparse.Namespace) -> int:
 def _rollout_accuracy(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from engine.weights import WeightsError, load_rollout_weights
-    from selfplay.sgf_corpus import SgfError, find_sgf_files, load_sgf_folder, parse_sgf
+    from engine.sgf import SgfError
+    from engine.weights import load_rollout_weights
+    from selfplay.sgf_corpus import find_sgf_files, load_sgf_folder, parse_sgf
     from selfplay.train_rollout import rollout_accuracy
 
-    try:
-        weights = load_rollout_weights(args.weights)
-    except WeightsError as exc:
-        raise UserError(str(exc)) from exc
+    weights = load_rollout_weights(args.weights)
     # Rollout patterns fit any board size: measure on the folder's most common size.
     sizes: Counter[int] = Counter()
     for path in find_sgf_files(args.sgf):
@@ -248,25 +245,18 @@ def _rollout_accuracy(args: argparse.Namespace) -> int:
 def cmd_accuracy(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from engine.weights import WeightsError, load_net
+    from engine.torch_device import pick_device
+    from engine.weights import load_net, read_metadata
     from selfplay.sgf_corpus import load_sgf_folder
-    from selfplay.train_sl import evaluate, pick_device
+    from selfplay.train_sl import evaluate
 
     if not args.sgf.exists():
         raise UserError(f"no such SGF file or folder: {args.sgf}")
-    from engine.weights import read_metadata
-
-    try:
-        is_rollout = read_metadata(args.weights).get("format") == "tengen-rollout-1"
-    except WeightsError as exc:
-        raise UserError(str(exc)) from exc
-    if is_rollout:
+    pick_device(args.device)  # an unknown or absent device fails before the weights are read
+    if read_metadata(args.weights).get("format") == "tengen-rollout-1":
         return _rollout_accuracy(args)
-    try:
-        device = pick_device(args.device)
-        net = load_net(args.weights, device=device)
-    except (WeightsError, ValueError) as exc:
-        raise UserError(str(exc)) from exc
+    device = pick_device(args.device)
+    net = load_net(args.weights, device=device)
     n = net.config.board_size
     records, report = load_sgf_folder(args.sgf, n, progress=not args.quiet)
     if records.num_games == 0:

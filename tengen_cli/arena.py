@@ -19,13 +19,14 @@ from typing import Any
 
 from engine.arena.config import TournamentConfig, config_from_dict, load_config, with_overrides
 from engine.arena.elo import EloError, fit_elo
+from engine.arena.engines import EngineSpec, parse_inline_engine
 from engine.arena.match import GameResult
-from engine.arena.players import ConfigError, PlayerSpec, parse_inline_player
 from engine.arena.report import write_report
 from engine.arena.results import read_results
 from engine.arena.sprt import SprtParams, SprtResult, sprt_stream
 from engine.arena.tournament import RESULTS, TournamentRun, run_tournament
-from engine.errors import UserError
+from engine.errors import UserError, one_line
+from tengen_cli.checks import check_output_dir
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -79,15 +80,12 @@ def _stored_config(out: Path) -> TournamentConfig:
         raise UserError(f"no --config given and no tournament to resume in {out}")
     try:
         return config_from_dict(json.loads(meta.read_text())["config"], str(meta))
-    except (ValueError, KeyError) as exc:
-        raise UserError(f"{meta} is unreadable: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:  # not JSON, not text, or not a tournament record
+        raise UserError(f"{meta} is unreadable: {one_line(str(exc))}") from None
 
 
 def _load(path: Path | None, out: Path) -> TournamentConfig:
-    try:
-        return load_config(path) if path is not None else _stored_config(out)
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    return load_config(path) if path is not None else _stored_config(out)
 
 
 def _parse_sprt(text: str) -> dict[str, float]:
@@ -117,37 +115,32 @@ def _match_config(args: argparse.Namespace) -> TournamentConfig:
     else:
         raise UserError("name the two players with --players A B or --black X --white Y")
 
-    def resolve(text: str) -> PlayerSpec:
+    def resolve(text: str) -> EngineSpec:
         if base is not None and text in base.names:
             return base.player(text)
-        return parse_inline_player(text)
+        return parse_inline_engine(text)
 
-    try:
-        a, b = (resolve(n) for n in names)
-        if a.name == b.name:
-            raise UserError(f"both players are named {a.name!r}; give one a name with {{name: ..., kind: ...}}")
-        data: dict[str, Any] = base.to_dict() if base is not None else {"name": "match"}
-        data["players"] = [a.to_dict(), b.to_dict()]
-        for key in ("gauntlet", "ablation"):
-            data.pop(key, None)
-        data["pairing"] = "round-robin"
-        if base is not None and base.anchor.player not in (a.name, b.name):
-            data.pop("anchor", None)
-        if args.sprt:
-            data["sprt"] = _parse_sprt(args.sprt)
-        config = config_from_dict(data, str(args.config) if args.config else None)
-        return with_overrides(config, size=args.size, komi=args.komi, seed=args.seed, games=args.games,
-                              parallel=args.parallel, move_timeout=args.move_timeout, referee=args.referee,
-                              score_by=args.score_by)
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    a, b = (resolve(n) for n in names)
+    if a.name == b.name:
+        raise UserError(f"both players are named {a.name!r}; give one a name with {{name: ..., kind: ...}}")
+    data: dict[str, Any] = base.to_dict() if base is not None else {"name": "match"}
+    data["players"] = [a.to_dict(), b.to_dict()]
+    for key in ("gauntlet", "ablation"):
+        data.pop(key, None)
+    data["pairing"] = "round-robin"
+    if base is not None and base.anchor.player not in (a.name, b.name):
+        data.pop("anchor", None)
+    if args.sprt:
+        data["sprt"] = _parse_sprt(args.sprt)
+    config = config_from_dict(data, str(args.config) if args.config else None)
+    return with_overrides(config, size=args.size, komi=args.komi, seed=args.seed, games=args.games,
+                          parallel=args.parallel, move_timeout=args.move_timeout, referee=args.referee,
+                          score_by=args.score_by)
 
 
 def _run(config: TournamentConfig, args: argparse.Namespace, keep_going: Any = None) -> TournamentRun:
     try:
         return run_tournament(config, args.out, progress=not args.no_progress, keep_going=keep_going)
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
     except KeyboardInterrupt:
         n = len(read_results(args.out / RESULTS))
         print(f"stopped: {n} finished games are in {args.out / RESULTS}; run the same command again to "
@@ -162,6 +155,7 @@ def _sprt_of(finished: list[GameResult] | tuple[GameResult, ...], player: str, p
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    check_output_dir(args.out, "--out")
     config = _match_config(args)
     a, b = config.names
     params = config.sprt
@@ -196,10 +190,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def _tournament(config: TournamentConfig, args: argparse.Namespace) -> int:
-    try:
-        config = with_overrides(config, games=args.games, parallel=args.parallel)
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    config = with_overrides(config, games=args.games, parallel=args.parallel)
     run = _run(config, args)
     report = write_report(config, run.results, args.out, run.players, run.scheduled)
     print(f"{len(run.results)} of {run.scheduled} games finished ({run.played} now); report {report}")
@@ -207,10 +198,12 @@ def _tournament(config: TournamentConfig, args: argparse.Namespace) -> int:
 
 
 def cmd_arena(args: argparse.Namespace) -> int:
+    check_output_dir(args.out, "--out")
     return _tournament(_load(args.config, args.out), args)
 
 
 def cmd_ablate(args: argparse.Namespace) -> int:
+    check_output_dir(args.out, "--out")
     config = _load(args.config, args.out)
     if not config.ablation:
         raise UserError(f"{args.config} has no ablation section mapping AlphaGo rows to players")

@@ -8,10 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from engine.cli import UserError
 
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="run a training recipe (AlphaGo or AlphaZero) in a run directory; rerun to resume",
@@ -25,18 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from engine.search import ConfigError
-    from engine.weights import WeightsError
-    from selfplay.recipe import AlphaGoRecipe, RecipeError, load_recipe
-    from selfplay.records import CorpusError
-    from selfplay.run_dir import RunDir, RunDirError
+    from selfplay.recipe import AlphaGoRecipe, load_recipe
+    from selfplay.run_dir import RunDir
 
-    try:
-        recipe, text = load_recipe(args.config)
-        run = RunDir(args.run_dir)
-        state = run.open(text)
-    except (RecipeError, RunDirError, ConfigError) as exc:
-        raise UserError(str(exc)) from exc
+    recipe, text = load_recipe(args.config)
+    run = RunDir(args.run_dir)
+    state = run.open(text)
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -45,21 +37,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(f"tengen train: {recipe.recipe} recipe {args.config} in {run.root}")
     if state.stages:
         log(f"resuming: {len(state.stages)} steps already done ({state.stages[-1]} last)")
-    try:
-        if isinstance(recipe, AlphaGoRecipe):
-            from selfplay.alphago import run_alphago
+    if isinstance(recipe, AlphaGoRecipe):
+        from selfplay.alphago import run_alphago
 
-            run_alphago(recipe, run, state, log, progress=not args.quiet)
-        else:
-            from selfplay.zero import run_zero
+        run_alphago(recipe, run, state, log, progress=not args.quiet)
+    else:
+        from selfplay.zero import run_zero
 
-            run_zero(recipe, run, state, log, progress=not args.quiet)
-    except (WeightsError, CorpusError, RecipeError, ConfigError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from exc
-    except ValueError as exc:
-        if "cuda" in str(exc).lower():
-            raise UserError(str(exc)) from exc
-        raise
+        run_zero(recipe, run, state, log, progress=not args.quiet)
     elapsed = time.perf_counter() - began
     log(f"done in {elapsed / 60:.1f} min (this invocation); results in {run.state_path} and {run.eval}/")
     sys.stdout.flush()

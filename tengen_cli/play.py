@@ -1,6 +1,6 @@
 """`tengen gtp` (GTP engine on stdin/stdout) and `tengen play` (a game in the terminal).
 
-Both build a `engine.player.UctPlayer` from the same flags: the built-in UCT-RAVE search by
+Both build a `engine.player.Player` from the same flags: the built-in UCT-RAVE search by
 default, or a network search when --weights / --value-weights / --config are given.
 """
 
@@ -14,35 +14,25 @@ import sys
 from pathlib import Path
 
 from engine import _core
+from engine.atomic_io import atomic_write_bytes
+from engine.backends.base import SearchBackend
 from engine.board_text import render
 from engine.coords import format_vertex, parse_vertex
-from engine.errors import UserError
-from engine.player import RESIGN, PlayerConfig, UctPlayer
-from engine.players import Player
-from engine.sgf_io import game_to_sgf, result_string, write_atomically
+from engine.errors import UserError, core_errors
+from engine.gtp_flags import add_gtp_flags, add_player_flags
+from engine.player import RESIGN, Player, PlayerConfig
+from engine.sgf import game_to_sgf, result_string
+from tengen_cli.checks import MAX_SEED, check_output_dir
 
 PLAY_HELP = "Type a move like D4, or: pass, undo, resign, quit, help."
+MAX_VISITS = 1_000_000_000  # the search counts visits in 32-bit integers
+MAX_SECONDS = 86_400  # a day per move
 
 
 def default_sgf_dir() -> Path:
     """Where game records go by default: $XDG_DATA_HOME/tengen/games or ~/.local/share/tengen/games."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "tengen" / "games"
-
-
-def add_player_flags(p: argparse.ArgumentParser) -> None:
-    """The flags that choose and bound the player (shared by gtp and play)."""
-    p.add_argument("--visits", type=int, help="simulations per move (without a game clock: the default bound)")
-    p.add_argument("--seconds", type=float, help="seconds per move (under a game clock: the most a move takes)")
-    p.add_argument("--threads", type=int, default=1, help="search threads (built-in player, rollouts)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--resign", type=float, default=0.05, help="resign below this winrate (0: never)")
-    p.add_argument("--weights", type=Path, help="policy (or policy+value) network, .safetensors")
-    p.add_argument("--value-weights", type=Path, help="separate value network (AlphaGo style)")
-    p.add_argument("--rollout-weights", type=Path,
-                   help="trained rollout policy (tengen train-rollout): plays rollouts; priors of policy 'rollout'")
-    p.add_argument("--config", type=Path, help="search settings YAML (policy/value/rollouts/lambda/...)")
-    p.add_argument("--device", help="torch device for networks (default: cuda if present, else cpu)")
 
 
 def check_board(size: int, komi: float) -> None:
@@ -55,10 +45,12 @@ def check_board(size: int, komi: float) -> None:
 
 def player_config(args: argparse.Namespace) -> PlayerConfig:
     """PlayerConfig from the flags; raises UserError naming the bad flag."""
-    if args.visits is not None and args.visits < 1:
-        raise UserError(f"--visits must be at least 1, got {args.visits}")
-    if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):
-        raise UserError(f"--seconds must be a positive number, got {args.seconds}")
+    if args.visits is not None and not 1 <= args.visits <= MAX_VISITS:
+        raise UserError(f"--visits must be in 1..{MAX_VISITS}, got {args.visits}")
+    if args.seconds is not None and not 0 < args.seconds <= MAX_SECONDS:
+        raise UserError(f"--seconds must be a number of seconds in (0, {MAX_SECONDS}], got {args.seconds}")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UserError(f"--seed must be in 0..{MAX_SEED}, got {args.seed}")
     if not 1 <= args.threads <= 256:
         raise UserError(f"--threads must be in 1..256, got {args.threads}")
     if not 0 <= args.resign < 0.5:
@@ -67,39 +59,34 @@ def player_config(args: argparse.Namespace) -> PlayerConfig:
                         resign_below=args.resign)
 
 
-def _network_backend(args: argparse.Namespace) -> Player:
-    import yaml
-
-    from engine.net_player import load_net_player
-    from engine.search import ConfigError, SearchSettings
+def _network_backend(args: argparse.Namespace) -> SearchBackend:
+    from engine.backends.net import load_net_backend
+    from engine.config import load_yaml
+    from engine.search import SearchSettings
+    from engine.torch_device import pick_device
 
     data: dict = {}
     if args.config is not None:
-        try:
-            data = yaml.safe_load(args.config.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise UserError(f"cannot read search config {args.config}: {exc}") from exc
-        if not isinstance(data, dict):
+        raw = load_yaml(args.config)
+        section = raw.get("search", raw)
+        if not isinstance(section, dict):
             raise UserError(f"{args.config} must hold a mapping of search settings")
-        data = dict(data.get("search", data))
+        data = dict(section)
     data.setdefault("seed", args.seed)
     data.setdefault("rollout_threads", args.threads)
-    try:
-        settings = SearchSettings.from_mapping(data)
-        backend = load_net_player(args.weights, args.value_weights, settings, device=args.device,
-                                  rollout_weights=args.rollout_weights)
-    except (ConfigError, ValueError, OSError) as exc:
-        raise UserError(str(exc)) from exc
-    backend.resign_below = 0.0  # resignation is the UctPlayer's decision
-    return backend
+    settings = SearchSettings.from_mapping(data)
+    if args.device is not None:
+        pick_device(args.device)  # an unknown or absent device fails here, in one sentence
+    return load_net_backend(args.weights, args.value_weights, settings, device=args.device,
+                            rollout_weights=args.rollout_weights)
 
 
-def build_player(args: argparse.Namespace) -> UctPlayer:
+def build_player(args: argparse.Namespace) -> Player:
     """The built-in UCT player, or a network/ablation search when weights or a config are given."""
     config = player_config(args)
     if args.weights is None and args.value_weights is None and args.config is None and args.rollout_weights is None:
-        return UctPlayer(config)
-    return UctPlayer(config, backend=_network_backend(args))
+        return Player(config)
+    return Player(config, backend=_network_backend(args))
 
 
 def cmd_gtp(args: argparse.Namespace) -> int:
@@ -107,6 +94,8 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     from engine.gtp import FdLineReader, GtpConfig, GtpEngine
 
     check_board(args.size, args.komi)
+    if not args.no_records:
+        check_output_dir(args.sgf_dir or default_sgf_dir(), "--sgf-dir")
     player = build_player(args)
     if not player.supports_size(args.size):
         raise UserError(f"the network cannot play {args.size}x{args.size}; pass --size to match it")
@@ -181,7 +170,7 @@ def _save_record(args: argparse.Namespace, game: _core.Game, human: int, result:
     path = (args.sgf_dir or default_sgf_dir()) / f"play-{stamp}-{os.getpid()}.sgf"
     names = ("you", "tengen") if human == 1 else ("tengen", "you")
     try:
-        write_atomically(path, game_to_sgf(game, black=names[0], white=names[1], result=result))
+        atomic_write_bytes(path, game_to_sgf(game, black=names[0], white=names[1], result=result))
         print(f"Record saved to {path}")
     except OSError as exc:
         print(f"could not save the record: {exc}")
@@ -190,12 +179,15 @@ def _save_record(args: argparse.Namespace, game: _core.Game, human: int, result:
 def cmd_play(args: argparse.Namespace) -> int:
     """`tengen play`: a game against tengen in the terminal, moves typed at a prompt."""
     check_board(args.size, args.komi)
+    if not args.no_records:
+        check_output_dir(args.sgf_dir or default_sgf_dir(), "--sgf-dir")
     player = build_player(args)
     if not player.supports_size(args.size):
         raise UserError(f"the network cannot play {args.size}x{args.size}; pass --size to match it")
     human = 1 if args.color.lower().startswith("b") else 2
     engine_color = 3 - human
-    game = _core.Game(args.size, args.komi)
+    with core_errors(f"a {args.size}x{args.size} board with komi {args.komi}"):
+        game = _core.Game(args.size, args.komi)
     print(f"You play {'Black (X)' if human == 1 else 'White (O)'}. {PLAY_HELP}")
     result: str | None = None
     try:
@@ -234,12 +226,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Adds the `gtp` and `play` subcommands."""
     gtp = sub.add_parser("gtp", help="speak GTP v2 on stdin/stdout (for GUIs and bots)")
-    gtp.add_argument("--size", type=int, default=19, help="initial board size (GTP boardsize changes it)")
-    gtp.add_argument("--komi", type=float, default=7.5)
-    gtp.add_argument("--sgf-dir", type=Path, help="where game records go (default: ~/.local/share/tengen/games)")
-    gtp.add_argument("--no-records", action="store_true", help="do not write SGF records")
-    gtp.add_argument("--name", default="tengen")
-    add_player_flags(gtp)
+    add_gtp_flags(gtp)
     gtp.set_defaults(func=cmd_gtp)
 
     play = sub.add_parser("play", help="play a game against tengen in the terminal")
