@@ -41,11 +41,21 @@ def _pv(c: Candidate, size: int) -> str:
     return " ".join(format_vertex(m, size) for m in (c.pv or (c.move,)))
 
 
-def lz_line(candidates: Sequence[Candidate], size: int, max_moves: int = 0) -> str:
-    entries = []
+def shown_candidates(candidates: Sequence[Candidate], max_moves: int = 0, min_moves: int = 0) -> list[Candidate]:
+    """The candidates a report lists: those with visits (at least the first one), topped up with
+    unvisited ones to min_moves, cut to max_moves (0: no limit)."""
     shown = [c for c in candidates if c.visits > 0] or list(candidates[:1])
+    if len(shown) < min_moves:
+        shown += [c for c in candidates if c.visits <= 0 and c not in shown][: min_moves - len(shown)]
     if max_moves > 0:
         shown = shown[:max_moves]
+    return shown
+
+
+def lz_line(candidates: Sequence[Candidate], size: int, max_moves: int = 0, min_moves: int = 0) -> str:
+    """One lz-analyze report line."""
+    entries = []
+    shown = shown_candidates(candidates, max_moves, min_moves)
     for order, c in enumerate(shown):
         entries.append(
             f"info move {format_vertex(c.move, size)} visits {c.visits} winrate {round(c.winrate * 10000)} "
@@ -60,11 +70,11 @@ def kata_line(
     size: int,
     max_moves: int = 0,
     ownership: Sequence[float] | None = None,
+    min_moves: int = 0,
 ) -> str:
+    """One kata-analyze report line (with the ownership block when given)."""
     entries = []
-    shown = [c for c in candidates if c.visits > 0] or list(candidates[:1])
-    if max_moves > 0:
-        shown = shown[:max_moves]
+    shown = shown_candidates(candidates, max_moves, min_moves)
     for order, c in enumerate(shown):
         utility = 2.0 * c.winrate - 1.0
         fields = [

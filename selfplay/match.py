@@ -1,7 +1,7 @@
-"""Short evaluation matches for the training recipes, many games at once, plus win-rate, Elo
-and SPRT helpers.
+"""Short evaluation matches for the training recipes, many games at once, with their win rate
+and Elo.
 
-Players answer for many games in one call: `PolicyPlayer` runs its network once on all the
+Players (BatchedMover) answer for many games in one call: `PolicyPlayer` runs its network once on all the
 positions it must move in (features written by engine._core.write_features_batch), a
 `SearchPlayer` searches them together through one BatchedRunner (one NN batch per step), and
 `RandomPlayer` plays a uniformly random legal move that fills no own eye. Moves are limited to
@@ -12,13 +12,11 @@ area after removing stones that playouts find dead (engine._core.Game.final_scor
 Games come in pairs that share a random opening of `opening_moves` moves and swap colours, so
 deterministic players still meet varied positions and neither colour is favoured.
 
-This is a small self-contained stand-in for the arena (engine/arena in main) so the training
-branch does not depend on it; the SPRT here is the Bernoulli LLR of Wald's test.
+Elo from a score and the SPRT used for gating are engine.arena's (engine/arena/elo.py, sprt.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +27,14 @@ import numpy.typing as npt
 import torch
 
 from engine import _core
+from engine.arena.elo import elo_error, elo_from_score
 from engine.nets import GoNet
 from engine.search import BatchedRunner, Evaluator, SearchSettings
-from selfplay.selfplay_shards import SelfplayGame, write_sgf
+from engine.sgf import write_sgf
+from selfplay.selfplay_shards import SelfplayGame
 
 
-class Player(Protocol):
+class BatchedMover(Protocol):
     """Chooses one move for each game (the player to move in every game is this player)."""
 
     name: str
@@ -88,7 +88,9 @@ class PolicyPlayer:
     def log_probs(self, planes: npt.NDArray[np.uint8], masks: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         with torch.inference_mode():
             x = torch.from_numpy(planes).to(self.device)
-            logits = self.net(x).policy.float()  # type: ignore[union-attr]
+            policy = self.net(x).policy
+            assert policy is not None, "a policy net always has a policy head"
+            logits = policy.float()
             m = torch.from_numpy(masks).to(self.device)
             logits = logits.masked_fill(m == 0, -1e9) / self.temperature
             return torch.log_softmax(logits, dim=1).cpu().numpy()
@@ -140,7 +142,11 @@ class SearchPlayer:
                 search.set_position(i, g)
                 search.set_target_visits(i, self.visits)
             k = len(chunk)
-            self.runner.run(lambda k=k: not all(search.search_done(i) for i in range(k)))
+
+            def searching(k: int = k) -> bool:
+                return not all(search.search_done(i) for i in range(k))
+
+            self.runner.run(searching)
             out.extend(search.best_move(i) for i in range(len(chunk)))
         return out
 
@@ -194,45 +200,9 @@ class MatchResult:
         }
 
 
-def elo_from_score(score: float, games: int) -> float:
-    if games == 0 or math.isnan(score):
-        return float("nan")
-    eps = 0.5 / games
-    s = min(max(score, eps), 1 - eps)
-    return -400.0 * math.log10(1.0 / s - 1.0)
-
-
-def elo_error(score: float, games: int) -> float:
-    """One standard error of the Elo estimate (delta method on the binomial score)."""
-    if games == 0 or math.isnan(score):
-        return float("nan")
-    eps = 0.5 / games
-    s = min(max(score, eps), 1 - eps)
-    se = math.sqrt(s * (1 - s) / games)
-    return 400.0 / math.log(10) * se / (s * (1 - s))
-
-
-def sprt_llr(wins: int, losses: int, draws: int, elo0: float, elo1: float) -> float:
-    """Log-likelihood ratio of H1 (Elo elo1) over H0 (Elo elo0); a draw is half a win."""
-    s0 = 1.0 / (1.0 + 10 ** (-elo0 / 400))
-    s1 = 1.0 / (1.0 + 10 ** (-elo1 / 400))
-    w = wins + 0.5 * draws
-    lo = losses + 0.5 * draws
-    return w * math.log(s1 / s0) + lo * math.log((1 - s1) / (1 - s0))
-
-
-def sprt_decision(llr: float, alpha: float, beta: float) -> str:
-    """'H1' (stronger), 'H0' (not stronger) or 'continue' by Wald's bounds."""
-    if llr >= math.log((1 - beta) / alpha):
-        return "H1"
-    if llr <= math.log(beta / (1 - alpha)):
-        return "H0"
-    return "continue"
-
-
 def play_out(
     boards: Sequence[_core.Game],
-    player_for: Callable[[int, _core.Game], Player],
+    player_for: Callable[[int, _core.Game], BatchedMover],
     rng: np.random.Generator,
 ) -> None:
     """Plays every game in `boards` to its end (two passes or 2 * size * size moves); each round
@@ -245,7 +215,7 @@ def play_out(
         return not g.is_over and g.move_number < cap
 
     while True:
-        groups: dict[int, tuple[Player, list[int]]] = {}
+        groups: dict[int, tuple[BatchedMover, list[int]]] = {}
         for j, g in enumerate(boards):
             if live(g):
                 p = player_for(j, g)
@@ -281,8 +251,8 @@ def random_opening(g: _core.Game, moves: int, rng: np.random.Generator) -> None:
 
 
 def play_match(
-    a: Player,
-    b: Player,
+    a: BatchedMover,
+    b: BatchedMover,
     games: int,
     size: int,
     komi: float,
@@ -318,7 +288,7 @@ def play_match(
             records.append(rec)
             if sgf_dir is not None:
                 black, white = (a.name, b.name) if a_black[j] else (b.name, a.name)
-                write_sgf(sgf_dir / f"game_{gid:04d}.sgf", rec, black, white)
+                write_sgf(sgf_dir / f"game_{gid:04d}.sgf", rec.sgf_record(black, white))
         if progress is not None:
             progress(len(ids))
         result = MatchResult(a.name, b.name, wins, losses, draws, tuple(records))

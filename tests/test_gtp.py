@@ -1,5 +1,5 @@
 """GTP conformance: in-process through GtpEngine (handle and serve), and through a real
-`python -m engine.cli gtp` subprocess. Also the player's clock and pass/resign policy."""
+`python -m tengen_cli gtp` subprocess. Also the player's clock and pass/resign policy."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from pathlib import Path
 import pytest
 
 from engine import _core
+from engine.clock import GameClock, TimeSettings
 from engine.coords import parse_vertex
-from engine.gtp import GtpConfig, GtpEngine, clean_line, handicap_points
-from engine.player import RESIGN, GameClock, PlayerConfig, TimeSettings, UctPlayer
+from engine.gtp import GtpConfig, GtpEngine, clean_line
+from engine.gtp.handicap import handicap_points
+from engine.player import RESIGN, Player, PlayerConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def make_engine(size: int = 9, visits: int | None = 64, resign: float = 0.0, **kw: object) -> GtpEngine:
-    player = UctPlayer(PlayerConfig(visits=visits, resign_below=resign))
+    player = Player(PlayerConfig(visits=visits, resign_below=resign))
     return GtpEngine(player, GtpConfig(size=size, **kw), out=io.StringIO())  # type: ignore[arg-type]
 
 
@@ -280,6 +282,48 @@ def test_genmove_resigns_a_hopeless_game(tmp_path: Path) -> None:
     assert b"RE[W+R]" in data and b"PB[tengen]" in data
 
 
+def test_only_the_player_resigns() -> None:
+    """Backends report statistics; the resign decision (threshold, minimum visits) is the Player's."""
+    from engine.analysis import Candidate
+    from engine.backends.base import Budget, SearchOutcome
+    from engine.backends.uct import UctSearchBackend
+
+    hopeless = _core.Game(5, 100.0)
+    out = UctSearchBackend().search(hopeless, Budget(visits=400))
+    assert out.winrate < 0.05 and out.move != RESIGN and hopeless.is_legal(1, out.move)
+
+    class Fixed:
+        """A backend whose every search reports the same winrate after `visits` simulations."""
+
+        name = "fixed"
+
+        def __init__(self, winrate: float, visits: int) -> None:
+            self.winrate, self.visits = winrate, visits
+
+        def supports_size(self, size: int) -> bool:
+            return True
+
+        def search(self, game: _core.Game, budget: Budget, stop: object = None, on_update: object = None,
+                   update_seconds: float = 1.0) -> SearchOutcome:
+            move = parse_vertex("C3", game.size)
+            cand = Candidate(move=move, visits=self.visits, winrate=self.winrate, prior=1.0, pv=(move,))
+            return SearchOutcome(move=move, candidates=[cand], visits=self.visits, seconds=0.0, winrate=self.winrate)
+
+        def close(self) -> None:
+            pass
+
+    def decide(winrate: float, visits: int, resign_below: float = 0.05) -> int:
+        player = Player(PlayerConfig(visits=10, resign_below=resign_below), backend=Fixed(winrate, visits))
+        return player.genmove(_core.Game(5, 0.5), 1)
+
+    c3 = parse_vertex("C3", 5)
+    assert decide(0.01, 1000) == RESIGN
+    assert decide(0.01, 100) == c3  # too few simulations to trust (resign_min_visits 200)
+    assert decide(0.01, 1000, resign_below=0.0) == c3  # resignation off
+    assert decide(0.2, 1000) == c3
+    assert decide(float("nan"), 1000) == c3  # a non-finite winrate never resigns
+
+
 # ---------------------------------------------------------------------------------- records
 
 
@@ -368,11 +412,11 @@ def test_time_settings_semantics() -> None:
     canadian = TimeSettings.from_gtp(60, 30, 5)
     assert (canadian.system, canadian.period, canadian.stones) == ("canadian", 30, 5)
     with pytest.raises(ValueError):
-        TimeSettings("sundial")
+        TimeSettings(system="sundial")
 
 
 def test_clock_budget_keeps_a_margin_and_a_fraction() -> None:
-    clock = GameClock(TimeSettings("absolute", 60.0))
+    clock = GameClock(TimeSettings(system="absolute", main=60.0))
     assert GameClock().budget(1, 81, 0.5, 0.25) is None
     planned, cap = clock.budget(1, 81, 0.5, 0.25)  # type: ignore[misc]
     assert 0 < planned <= cap <= 0.25 * 60
@@ -383,28 +427,28 @@ def test_clock_budget_keeps_a_margin_and_a_fraction() -> None:
     planned, cap = clock.budget(1, 81, 0.5, 0.25)  # type: ignore[misc]
     assert cap <= 0.05  # out of time: move at once
     # Canadian byo-yomi: the period is shared by its stones, with a margin for each.
-    clock = GameClock(TimeSettings("canadian", 0.0, 30.0, 5))
+    clock = GameClock(TimeSettings(system="canadian", main=0.0, period=30.0, stones=5))
     planned, cap = clock.budget(2, 81, 0.5, 0.25)  # type: ignore[misc]
     assert planned <= 30.0 / 5 and cap <= 30.0 - 5 * 0.5
     # Japanese byo-yomi: a move never overruns its period.
-    clock = GameClock(TimeSettings("byoyomi", 0.0, 10.0, 0, 3))
+    clock = GameClock(TimeSettings(system="byoyomi", main=0.0, period=10.0, periods=3))
     planned, cap = clock.budget(1, 81, 0.5, 0.25)  # type: ignore[misc]
     assert cap <= 9.5
 
 
 def test_clock_charges_our_own_time() -> None:
-    clock = GameClock(TimeSettings("absolute", 10.0))
+    clock = GameClock(TimeSettings(system="absolute", main=10.0))
     clock.charge(1, 3.0)
     assert clock.clocks[1].main == 7.0 and clock.clocks[2].main == 10.0
     clock.charge(1, 30.0)
     assert clock.clocks[1].main == 0.0
-    clock = GameClock(TimeSettings("canadian", 1.0, 20.0, 2))
+    clock = GameClock(TimeSettings(system="canadian", main=1.0, period=20.0, stones=2))
     clock.charge(1, 3.0)  # 2 s into the first period: one stone of two played
     c = clock.clocks[1]
     assert c.overtime and c.count == 1 and c.period == pytest.approx(18.0)
     clock.charge(1, 5.0)  # the period's stones are done: a fresh period
     assert c.count == 2 and c.period == 20.0
-    clock = GameClock(TimeSettings("byoyomi", 0.0, 5.0, 0, 3))
+    clock = GameClock(TimeSettings(system="byoyomi", main=0.0, period=5.0, periods=3))
     clock.charge(2, 4.0)  # within the period: nothing lost
     assert clock.clocks[2].count == 3
     clock.charge(2, 6.0)
@@ -415,11 +459,11 @@ def test_player_config_rejects_nonsense() -> None:
     for kwargs in ({"visits": 0}, {"seconds": 0.0}, {"seconds": float("nan")}, {"threads": 0},
                    {"resign_below": 0.7}, {"max_fraction": 0.0}):
         with pytest.raises(ValueError):
-            PlayerConfig(**kwargs)  # type: ignore[arg-type]
+            PlayerConfig(**kwargs)
 
 
 def test_player_plays_a_2x2_game_to_the_end() -> None:
-    player = UctPlayer(PlayerConfig(visits=32, resign_below=0.0))
+    player = Player(PlayerConfig(visits=32, resign_below=0.0))
     game = _core.Game(2, 0.5)
     for _ in range(60):
         if game.is_over:
@@ -457,7 +501,7 @@ def test_self_play_every_size_is_legal(size: int) -> None:
 
 def test_analysis_streams_until_next_line() -> None:
     out = io.StringIO()
-    e = GtpEngine(UctPlayer(PlayerConfig()), GtpConfig(size=9), out=out)
+    e = GtpEngine(Player(PlayerConfig()), GtpConfig(size=9), out=out)
 
     class SlowStream(io.BytesIO):
         """Delivers the analysis commands, each next line a little later."""
@@ -466,7 +510,7 @@ def test_analysis_streams_until_next_line() -> None:
             super().__init__()
             self.lines = [b"5 lz-analyze b 10\n", b"6 kata-analyze w 10 ownership true\n", b"name\n"]
 
-        def readline(self, *a: object) -> bytes:  # type: ignore[override]
+        def readline(self, *a: object) -> bytes:
             if not self.lines:
                 return b""
             if len(self.lines) < 3:
@@ -488,8 +532,8 @@ def test_an_update_with_no_candidates_writes_no_blank_line() -> None:
     """A search peeked before its first playout has no candidates: that update must not
     print an empty line, which would end the streamed answer early."""
 
-    class EarlyUpdates(UctPlayer):
-        def analyze(self, game, color, stop, on_update, update_seconds=1.0):  # type: ignore[no-untyped-def]
+    class EarlyUpdates(Player):
+        def analyze(self, game, color, stop, on_update, update_seconds=1.0):
             on_update([])
             return super().analyze(game, color, stop, on_update, update_seconds)
 
@@ -505,7 +549,7 @@ def test_an_update_with_no_candidates_writes_no_blank_line() -> None:
 
 def test_genmove_analyze_ends_with_play() -> None:
     out = io.StringIO()
-    e = GtpEngine(UctPlayer(PlayerConfig(seconds=0.3)), GtpConfig(size=9), out=out)
+    e = GtpEngine(Player(PlayerConfig(seconds=0.3)), GtpConfig(size=9), out=out)
     assert e.handle("3 lz-genmove_analyze b 5") is None
     text = out.getvalue()
     assert text.startswith("=3\n") and text.endswith("\n\n")
@@ -520,7 +564,7 @@ def test_subprocess_engine_answers_and_survives(tmp_path: Path) -> None:
     commands = "\n".join(["1 name", "# comment", "", "boardsize 7", "2 genmove b", "play w garbage",
                           "3 showboard", "\x00\x01", "4 quit", "5 name"]) + "\n"
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "gtp", "--visits", "50", "--sgf-dir", str(tmp_path)],
+        [sys.executable, "-m", "tengen_cli", "gtp", "--visits", "50", "--sgf-dir", str(tmp_path)],
         input=commands.encode(), capture_output=True, timeout=120, cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr
@@ -537,7 +581,7 @@ def test_quit_exits_cleanly_while_the_gui_keeps_stdin_open() -> None:
     """GUIs send `quit` and keep the pipe open until the engine exits: the engine must exit 0
     with nothing on stderr (a reader thread blocked on stdin used to abort shutdown)."""
     for _ in range(3):
-        proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "gtp", "--no-records"], cwd=REPO,
+        proc = subprocess.Popen([sys.executable, "-m", "tengen_cli", "gtp", "--no-records"], cwd=REPO,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write(b"1 name\n2 quit\n")
@@ -568,14 +612,14 @@ def test_fd_line_reader_splits_lines_and_honours_the_limit() -> None:
 
 
 def test_subprocess_without_budget_flags_answers_genmove() -> None:
-    proc = subprocess.run([sys.executable, "-m", "engine.cli", "gtp", "--size", "5", "--no-records"],
+    proc = subprocess.run([sys.executable, "-m", "tengen_cli", "gtp", "--size", "5", "--no-records"],
                           input=b"1 genmove b\n2 quit\n", capture_output=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().startswith("=1 ") and proc.stdout.decode().endswith("=2\n\n")
 
 
 def test_bad_flags_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import main
+    from tengen_cli.main import main
 
     for flags, word in ((["--visits", "0"], "--visits"), (["--threads", "0"], "--threads"),
                         (["--threads", "-1"], "--threads"), (["--size", "40"], "board size"),
@@ -584,7 +628,7 @@ def test_bad_flags_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
         assert main(["gtp", *flags]) == 2, flags
         err = capsys.readouterr().err
         assert word in err and len(err.strip().splitlines()) == 1, (flags, err)
-    proc = subprocess.run([sys.executable, "-m", "engine.cli", "gtp", "--weights", "/nonexistent.safetensors"],
+    proc = subprocess.run([sys.executable, "-m", "tengen_cli", "gtp", "--weights", "/nonexistent.safetensors"],
                           capture_output=True, timeout=60, input=b"", cwd=REPO)
     assert proc.returncode == 2 and b"Traceback" not in proc.stderr and b"nonexistent" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -602,7 +646,7 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
     config.write_text("visits: 32\npolicy: net\nuse_value: true\nuse_rollouts: true\nlambda: 0.5\n")
     cmds = "boardsize 7\n1 genmove b\n2 lz-analyze w 5\nname\nboardsize 9\nquit\n"
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "gtp", "--size", "7", "--weights", str(weights), "--config", str(config),
+        [sys.executable, "-m", "tengen_cli", "gtp", "--size", "7", "--weights", str(weights), "--config", str(config),
          "--no-records"], input=cmds.encode(), capture_output=True, timeout=120, cwd=REPO,
     )
     out = proc.stdout.decode()
@@ -613,7 +657,7 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
     hconfig = tmp_path / "heuristic.yaml"
     hconfig.write_text("visits: 64\npolicy: heuristic\nuse_value: false\nuse_rollouts: true\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--config", str(hconfig), "--no-records"],
+        [sys.executable, "-m", "tengen_cli", "gtp", "--size", "9", "--config", str(hconfig), "--no-records"],
         input=b"genmove b\nquit\n", capture_output=True, timeout=120, cwd=REPO,
     )
     assert proc.returncode == 0 and proc.stdout.decode().startswith("= "), proc.stderr.decode()[-2000:]
@@ -626,7 +670,7 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
     save_rollout_weights(rollout, np.full(_core.ROLLOUT_FEATURES, 0.1, np.float32), {})
     rconfig = tmp_path / "rollout_search.yaml"
     rconfig.write_text("visits: 48\npolicy: rollout\nuse_value: false\nuse_rollouts: true\n")
-    base = [sys.executable, "-m", "engine.cli", "gtp", "--size", "9", "--config", str(rconfig), "--no-records"]
+    base = [sys.executable, "-m", "tengen_cli", "gtp", "--size", "9", "--config", str(rconfig), "--no-records"]
     proc = subprocess.run(base + ["--rollout-weights", str(rollout)], input=b"1 genmove b\nquit\n",
                           capture_output=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0 and proc.stdout.decode().startswith("=1 "), proc.stderr.decode()[-2000:]
@@ -637,7 +681,7 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"not a tengen rollout-policy file" in proc.stderr
     # The policy-only ablation needs weights: one clear line, exit 2.
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "gtp", "--config", "configs/search/p.yaml"], input=b"",
+        [sys.executable, "-m", "tengen_cli", "gtp", "--config", "configs/search/p.yaml"], input=b"",
         capture_output=True, timeout=60, cwd=REPO,
     )
     assert proc.returncode == 2 and b"need a network" in proc.stderr and b"Traceback" not in proc.stderr

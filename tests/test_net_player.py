@@ -1,17 +1,23 @@
-"""NetPlayer (batched search for one game) and the GUI analysis formats."""
+"""NetSearchBackend (batched search for one game) and the GUI analysis formats."""
 
 from __future__ import annotations
 
+import io
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine import _core
 from engine.analysis import Candidate, kata_line, lz_line
+from engine.backends.base import Budget, SearchOutcome
+from engine.backends.net import NetSearchBackend, load_net_backend
 from engine.coords import parse_vertex
-from engine.net_player import Budget, NetPlayer, load_net_player
+from engine.gtp import GtpConfig, GtpEngine
 from engine.nets import NetConfig, build_net
+from engine.player import Player, PlayerConfig
 from engine.search import SearchSettings
 from engine.weights import WeightsError, save_weights
 
@@ -22,7 +28,7 @@ LZ_ENTRY = re.compile(r"move (\S+) visits (\d+) winrate (\d+) prior (\d+) lcb (\
 
 
 def test_tree_is_reused_between_moves() -> None:
-    player = NetPlayer(ROLLOUTS, None)
+    player = NetSearchBackend(ROLLOUTS, None)
     game = _core.Game(9, 7.5)
     first = player.search(game, Budget(visits=200))
     assert first.visits == 200
@@ -37,7 +43,7 @@ def test_tree_is_reused_between_moves() -> None:
 
 
 def test_time_budget_stops_the_search() -> None:
-    player = NetPlayer(ROLLOUTS, None)
+    player = NetSearchBackend(ROLLOUTS, None)
     out = player.search(_core.Game(19, 7.5), Budget(seconds=0.3))
     assert out.visits > 0
     assert out.seconds < 5.0  # generous: the budget is 0.3 s
@@ -47,7 +53,7 @@ def test_no_search_plays_the_policy_move(tmp_path: Path) -> None:
     net = build_net(NetConfig(architecture="policy", board_size=5, feature_set="alphago", blocks=1, channels=8))
     weights = tmp_path / "p.safetensors"
     save_weights(weights, net)
-    player = load_net_player(weights, None, SearchSettings(visits=1, use_value=False))
+    player = load_net_backend(weights, None, SearchSettings(visits=1, use_value=False))
     game = _core.Game(5, 0.5)
     out = player.search(game, Budget(visits=400))
     assert out.visits == 1
@@ -59,7 +65,7 @@ def test_net_player_rejects_wrong_board_size(tmp_path: Path) -> None:
     net = build_net(NetConfig(architecture="policy_value", board_size=5, feature_set="raw", blocks=1, channels=8))
     weights = tmp_path / "pv.safetensors"
     save_weights(weights, net)
-    player = load_net_player(weights, weights, SearchSettings(visits=16))
+    player = load_net_backend(weights, weights, SearchSettings(visits=16))
     assert player.supports_size(5) and not player.supports_size(9)
     with pytest.raises(ValueError, match="5x5"):
         player.search(_core.Game(9, 7.5), Budget(visits=4))
@@ -71,16 +77,18 @@ def test_value_weights_required_for_value_settings(tmp_path: Path) -> None:
     weights = tmp_path / "p.safetensors"
     save_weights(weights, net)
     with pytest.raises(ValueError, match="value weights"):
-        load_net_player(weights, None, SearchSettings(visits=16, use_value=True))
+        load_net_backend(weights, None, SearchSettings(visits=16, use_value=True))
     with pytest.raises(WeightsError):
-        load_net_player(tmp_path / "missing.safetensors", None, SearchSettings(visits=16))
+        load_net_backend(tmp_path / "missing.safetensors", None, SearchSettings(visits=16))
 
 
 def test_lz_analyze_line_format() -> None:
     cands = [Candidate(parse_vertex("D4", 9), 120, 0.5312, 0.1203, (30, 40)), Candidate(81, 3, 0.2, 0.01, (81,))]
     line = lz_line(cands, 9)
     assert line.startswith("info ")
-    entries = [LZ_ENTRY.fullmatch(chunk.strip()).groups() for chunk in line.split("info ")[1:]]
+    matches = [LZ_ENTRY.fullmatch(chunk.strip()) for chunk in line.split("info ")[1:]]
+    entries = [m.groups() for m in matches if m is not None]
+    assert len(entries) == len(matches)
     assert [e[0] for e in entries] == ["D4", "pass"]
     move, visits, winrate, prior, lcb, order, pv = entries[0]
     assert (visits, winrate, prior, order) == ("120", "5312", "1203", "0")
@@ -94,3 +102,55 @@ def test_kata_analyze_line_format() -> None:
     assert line.startswith("info move C3 visits 10 utility 0.500000 winrate 0.750000 prior 0.500000")
     assert line.split(" ownership ")[1].split() == ["0.5000"] * 25
     assert "scoreLead" not in line
+
+
+def test_min_moves_adds_unvisited_candidates() -> None:
+    cands = [Candidate(0, 5, 0.5, 0.3, (0,)), Candidate(1, 0, 0.5, 0.2, (1,)), Candidate(2, 0, 0.5, 0.1, (2,))]
+    assert lz_line(cands, 5).count("info move") == 1
+    assert lz_line(cands, 5, min_moves=2).count("info move") == 2
+    assert kata_line(cands, 5, max_moves=2, min_moves=3).count("info move") == 2
+
+
+def _nan_weights(tmp_path: Path) -> Path:
+    import torch
+
+    net = build_net(NetConfig(architecture="policy_value", board_size=5, feature_set="raw", blocks=1, channels=8))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.fill_(float("nan"))
+    weights = tmp_path / "nan.safetensors"
+    save_weights(weights, net)
+    return weights
+
+
+def _finishes(fn: Callable[[], object]) -> object:
+    """fn's result, run on a thread; fails (instead of hanging the suite) if it never returns."""
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(fn()), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert result, "the search never returned"
+    return result[0]
+
+
+def test_a_network_with_nan_outputs_stops_the_search(tmp_path: Path) -> None:
+    weights = _nan_weights(tmp_path)
+    backend = load_net_backend(weights, weights, SearchSettings(visits=16))
+    game = _core.Game(5, 0.5)
+    out = _finishes(lambda: backend.search(game, Budget(visits=100_000)))
+    assert isinstance(out, SearchOutcome)
+    assert out.visits < 100_000 and game.is_legal(1, out.move)
+
+
+def test_genmove_with_a_nan_network_answers(tmp_path: Path) -> None:
+    weights = _nan_weights(tmp_path)
+    player = Player(PlayerConfig(visits=500), backend=load_net_backend(weights, weights, SearchSettings(visits=16)))
+    engine = GtpEngine(player, GtpConfig(size=5, komi=0.5), out=io.StringIO())
+    for line in ("1 genmove b", "2 genmove w", "3 reg_genmove b", "4 kgs-genmove_cleanup b"):
+        answer = _finishes(lambda line=line: engine.handle(line))  # type: ignore[misc]
+        assert isinstance(answer, str) and answer[0] in "=?" and answer.endswith("\n\n"), (line, answer)
+    assert engine.game.move_number >= 2
+    out = io.StringIO()
+    engine.out = out
+    assert _finishes(lambda: engine.handle("5 lz-genmove_analyze b 10")) is None
+    assert out.getvalue().startswith("=5\n") and out.getvalue().strip().splitlines()[-1].startswith("play ")

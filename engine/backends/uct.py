@@ -1,9 +1,8 @@
-"""Search backends behind `engine.player.UctPlayer`: one interface, two searches.
+"""The built-in search backend: the C++ UCT-RAVE search (`engine._core.UctSearch`) over light
+rollouts, on several threads, needing no network and playing any board size.
 
-`UctSearchBackend` runs the built-in C++ UCT-RAVE search over light rollouts, on several
-threads, needing no network. `engine.net_player.NetPlayer` runs the batched PUCT/APV search
-with networks. Both answer `search(game, budget, stop, on_update)` with a SearchOutcome; the
-player above them decides about time, passing and resigning.
+The C++ search runs on a worker thread; the caller's thread polls it for `stop` and progress
+reports. One search at a time per backend.
 """
 
 from __future__ import annotations
@@ -12,33 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from engine import _core
 from engine.analysis import Candidate
-from engine.net_player import Budget, SearchOutcome
+from engine.backends.base import Budget, SearchOutcome
+from engine.errors import ConfigError
 
 
-class Player(Protocol):
-    name: str
-
-    def supports_size(self, size: int) -> bool: ...
-
-    def search(
-        self,
-        game: _core.Game,
-        budget: Budget,
-        stop: threading.Event | None = None,
-        on_update: Callable[[list[Candidate]], None] | None = None,
-        update_seconds: float = 1.0,
-    ) -> SearchOutcome: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UctSettings:
-    """The built-in search's knobs (csrc/search/uct.h)."""
+    """The built-in search's knobs (csrc/search/uct.h). Raises ConfigError on impossible values."""
 
     threads: int = 1
     seed: int = 1
@@ -46,15 +28,12 @@ class UctSettings:
     rave_equivalence: float = 1500.0
     expand_threshold: int = 8
     prior_visits: int = 10
-    resign_below: float = 0.05  # resign when the best move's winrate is below (0: never)
 
     def __post_init__(self) -> None:
         if not 1 <= self.threads <= 256:
-            raise ValueError("threads must be in 1..256")
+            raise ConfigError("threads must be in 1..256")
         if self.expand_threshold < 1:
-            raise ValueError("expand_threshold must be at least 1")
-        if not 0.0 <= self.resign_below < 0.5:
-            raise ValueError("resign_below must be in [0, 0.5)")
+            raise ConfigError("expand_threshold must be at least 1")
 
 
 class UctSearchBackend:
@@ -67,6 +46,7 @@ class UctSearchBackend:
         self._moves_searched = 0
 
     def supports_size(self, size: int) -> bool:
+        """Any size the core plays."""
         return _core.MIN_SIZE <= size <= _core.MAX_SIZE
 
     def _config(self, budget: Budget) -> _core.UctConfig:
@@ -99,6 +79,7 @@ class UctSearchBackend:
         on_update: Callable[[list[Candidate]], None] | None = None,
         update_seconds: float = 1.0,
     ) -> SearchOutcome:
+        """Runs one UCT search of `game`'s position within `budget` (see SearchBackend.search)."""
         self._moves_searched += 1
         search = _core.UctSearch(self._config(budget))
         result: list[_core.UctResult] = []
@@ -114,18 +95,9 @@ class UctSearchBackend:
                 on_update(self._candidates(search.peek()))
                 next_update = time.monotonic() + update_seconds
         final = result[0]
-        cands = self._candidates(final)
         move = final.best_move if final.best_move >= 0 else game.pass_move
-        winrate = final.winrate
-        if (
-            self.settings.resign_below > 0
-            and final.visits >= 200
-            and cands
-            and cands[0].visits >= 100
-            and winrate < self.settings.resign_below
-        ):
-            move = -1
-        return SearchOutcome(move, cands, final.visits, time.monotonic() - start, winrate)
+        return SearchOutcome(move=move, candidates=self._candidates(final), visits=final.visits,
+                             seconds=time.monotonic() - start, winrate=final.winrate)
 
     def close(self) -> None:
-        pass
+        """Nothing to release: each search owns its C++ state."""

@@ -1,4 +1,6 @@
-"""Arena players: typed, frozen specs of GTP engines, loaded from YAML mappings.
+"""Arena engine specs: typed, frozen descriptions of the GTP engines that play in the arena (the
+config's `players`), loaded from YAML mappings (EngineSpec), and what they say about themselves
+(EngineInfo, from probe_engine).
 
 Three kinds, each run as a GTP subprocess (one per game, so games run in parallel and a crash
 ends only its own game):
@@ -6,7 +8,7 @@ ends only its own game):
 - `{name, kind: gtp, command: "..."}`: any engine a user has; `{seed}` and `{size}` in the
   command are replaced by the game's seed and board size.
 - `{name, kind: gnugo, level: N}`: GnuGo 3.8 with Chinese (area) rules and `--seed`.
-- `{name, kind: tengen, args: {...}}`: `python -m engine.cli gtp` with one `--flag value` per
+- `{name, kind: tengen, args: {...}}`: `python -m tengen_cli gtp` with one `--flag value` per
   entry of `args` (`visits: 200` -> `--visits 200`, `value_weights: v.safetensors` ->
   `--value-weights v.safetensors`, `foo: true` -> `--foo`, `foo: false` -> `--no-foo`). The
   arena adds `--size`, `--seed` and `--no-records` (it writes its own SGF) unless `args` sets
@@ -17,7 +19,6 @@ ends only its own game):
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import re
@@ -29,7 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from engine.errors import ConfigError
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, find_gnugo, gnugo_command
+from engine.gtp_flags import gtp_option_strings
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 MAX_GNUGO_LEVEL = 20
@@ -45,10 +48,6 @@ CAPABILITIES: Mapping[str, str] = {
 }
 # Args naming files that must exist before a game starts.
 FILE_ARGS = ("weights", "value_weights", "rollout_weights", "config")
-
-
-class ConfigError(ValueError):
-    """A config mistake (unknown key, impossible value, missing file): one sentence for the user."""
 
 
 def check_keys(data: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
@@ -67,7 +66,7 @@ def check_name(name: object, where: str) -> str:
 
 
 @dataclass(frozen=True)
-class GtpPlayer:
+class CommandEngine:
     """Any external GTP engine, started from its command line."""
 
     name: str
@@ -88,7 +87,7 @@ class GtpPlayer:
 
 
 @dataclass(frozen=True)
-class GnuGoPlayer:
+class GnuGoEngine:
     """GnuGo at a level (0..20; 10 is its default and the AlphaGo paper's anchor)."""
 
     name: str
@@ -108,7 +107,7 @@ class GnuGoPlayer:
 
 
 @dataclass(frozen=True)
-class TengenPlayer:
+class TengenEngine:
     """tengen's own GTP engine (`tengen gtp`) with search/network settings as flags."""
 
     name: str
@@ -130,8 +129,8 @@ class TengenPlayer:
         return out
 
     def argv(self, seed: int, size: int) -> list[str]:
-        argv = [sys.executable, "-m", "engine.cli", "gtp", *self.flags()]
-        options = tengen_gtp_options() or frozenset()
+        argv = [sys.executable, "-m", "tengen_cli", "gtp", *self.flags()]
+        options = tengen_gtp_options()
         given = dict(self.args)
         if "--size" in options and "size" not in given:
             argv += ["--size", str(size)]  # networks refuse a size they were not trained for
@@ -143,11 +142,6 @@ class TengenPlayer:
 
     def problem(self) -> str | None:
         options = tengen_gtp_options()
-        if options is None:
-            return (
-                f"player {self.name!r} needs `tengen gtp` (the built-in GTP player), "
-                "which this build does not have yet"
-            )
         for flag in self.flags():
             if not flag.startswith("--") or flag in options:
                 continue
@@ -168,21 +162,13 @@ class TengenPlayer:
         return {"name": self.name, "kind": self.kind, "args": args}
 
 
-PlayerSpec = GtpPlayer | GnuGoPlayer | TengenPlayer
+EngineSpec = CommandEngine | GnuGoEngine | TengenEngine
 
 
 @functools.lru_cache(maxsize=1)
-def tengen_gtp_options() -> frozenset[str] | None:
-    """Option strings of the `tengen gtp` subcommand, or None when this build has none.
-
-    argparse offers no public way to list a subcommand's options, so this reads its tables."""
-    from engine.cli import build_parser
-
-    for action in build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            gtp = action.choices.get("gtp")
-            return None if gtp is None else frozenset(gtp._option_string_actions)
-    return None
+def tengen_gtp_options() -> frozenset[str]:
+    """Option strings of the `tengen gtp` subcommand (defined in engine.gtp_flags)."""
+    return gtp_option_strings()
 
 
 def _scalar(value: Any, where: str) -> Any:
@@ -193,7 +179,7 @@ def _scalar(value: Any, where: str) -> Any:
     raise ConfigError(f"{where} must be a number, string, true/false or a list of those, got {value!r}")
 
 
-def player_from_dict(data: Any, where: str = "player") -> PlayerSpec:
+def engine_from_dict(data: Any, where: str = "player") -> EngineSpec:
     """Builds a player spec from a YAML mapping; raises ConfigError on any mistake."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be a mapping with name and kind, got {data!r}")
@@ -211,13 +197,13 @@ def player_from_dict(data: Any, where: str = "player") -> PlayerSpec:
             raise ConfigError(f"{where} (kind gtp) needs command: the engine's command line")
         if not argv:
             raise ConfigError(f"{where} has an empty command")
-        return GtpPlayer(name, argv)
+        return CommandEngine(name, argv)
     if kind == "gnugo":
         check_keys(data, ("name", "kind", "level"), where)
         level = data.get("level", 10)
         if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= MAX_GNUGO_LEVEL:
             raise ConfigError(f"{where} needs a GnuGo level from 0 to {MAX_GNUGO_LEVEL}, got {level!r}")
-        return GnuGoPlayer(name, level)
+        return GnuGoEngine(name, level)
     if kind == "tengen":
         check_keys(data, ("name", "kind", "args"), where)
         args = data.get("args") or {}
@@ -230,11 +216,11 @@ def player_from_dict(data: Any, where: str = "player") -> PlayerSpec:
             if value is None:
                 continue
             items.append((key, _scalar(value, f"{where} arg {key!r}")))
-        return TengenPlayer(name, tuple(items))
+        return TengenEngine(name, tuple(items))
     raise ConfigError(f"{where} has kind {kind!r}; expected gtp, gnugo or tengen")
 
 
-def parse_inline_player(text: str) -> PlayerSpec:
+def parse_inline_engine(text: str) -> EngineSpec:
     """A player from the command line: `gnugo:LEVEL`, `tengen[:key=value,...]`, `gtp:COMMAND`,
     or a YAML flow mapping such as `{name: g3, kind: gnugo, level: 3}`."""
     import yaml
@@ -242,14 +228,14 @@ def parse_inline_player(text: str) -> PlayerSpec:
     text = text.strip()
     if text.startswith("{"):
         try:
-            return player_from_dict(yaml.safe_load(text), f"player {text!r}")
+            return engine_from_dict(yaml.safe_load(text), f"player {text!r}")
         except yaml.YAMLError as exc:
             raise ConfigError(f"player {text!r} is not a valid YAML mapping: {exc}") from None
     kind, _, rest = text.partition(":")
     if kind == "gnugo":
         if not rest.isdigit():
             raise ConfigError(f"player {text!r}: write gnugo:LEVEL, e.g. gnugo:10")
-        return player_from_dict({"name": f"gnugo-{int(rest)}", "kind": "gnugo", "level": int(rest)})
+        return engine_from_dict({"name": f"gnugo-{int(rest)}", "kind": "gnugo", "level": int(rest)})
     if kind == "tengen":
         args: dict[str, Any] = {}
         for item in filter(None, rest.split(",")):
@@ -259,11 +245,11 @@ def parse_inline_player(text: str) -> PlayerSpec:
             args[key.strip()] = yaml.safe_load(value)
         suffix = "-".join(f"{k}{v}" for k, v in args.items())
         name = re.sub(r"[^A-Za-z0-9_.+-]", "", f"tengen-{suffix}" if suffix else "tengen")[:64]
-        return player_from_dict({"name": name, "kind": "tengen", "args": args})
+        return engine_from_dict({"name": name, "kind": "tengen", "args": args})
     if kind == "gtp" and rest.strip():
         argv = shlex.split(rest)
         name = re.sub(r"[^A-Za-z0-9_.+-]", "", Path(argv[0]).name)[:64] or "gtp"
-        return player_from_dict({"name": name, "kind": "gtp", "command": argv})
+        return engine_from_dict({"name": name, "kind": "gtp", "command": argv})
     raise ConfigError(
         f"player {text!r} is neither a player of the config nor gnugo:LEVEL, tengen:key=value,... "
         "or gtp:COMMAND"
@@ -271,7 +257,7 @@ def parse_inline_player(text: str) -> PlayerSpec:
 
 
 @dataclass(frozen=True)
-class PlayerInfo:
+class EngineInfo:
     """What a player says about itself over GTP, for reports."""
 
     name: str
@@ -281,7 +267,7 @@ class PlayerInfo:
     gtp_version: str
 
 
-def probe_player(spec: PlayerSpec, size: int, timeout: float = 60.0) -> PlayerInfo:
+def probe_engine(spec: EngineSpec, size: int, timeout: float = 60.0) -> EngineInfo:
     """Starts the player once, asks its name and version and checks it accepts the board size.
     Raises ConfigError with the reason when it cannot be used."""
     problem = spec.problem()
@@ -297,6 +283,6 @@ def probe_player(spec: PlayerSpec, size: int, timeout: float = 60.0) -> PlayerIn
         raise ConfigError(f"player {spec.name!r} could not be started ({shlex.join(argv)}): {exc}") from None
     if not ok_size:
         raise ConfigError(f"player {spec.name!r} does not play on {size}x{size}: {why}")
-    return PlayerInfo(
+    return EngineInfo(
         spec.name, spec.kind, tuple(argv), name if ok else "?", version if ok_v else "?"
     )

@@ -1,10 +1,12 @@
-"""A GTP-facing player over the batched search: one game, many leaves in flight.
+"""The network search backend: the batched PUCT/APV search (engine.search.BatchedRunner) with one
+game slot, many leaves in flight.
 
-`NetPlayer` wraps a BatchedRunner with a single game slot. Every AlphaGo ablation row is a
-`SearchSettings` value: a policy net / uniform / heuristic / rollout-policy priors, a value net
-or not, rollouts (trained rollout policy or light playouts) or not, lambda, and visits (1 = no
-search: play the policy's move). Between moves
-the subtree of the moves actually played is kept (tree reuse).
+Every AlphaGo ablation row is a `SearchSettings` value: a policy net / uniform / heuristic /
+rollout-policy priors, a value net or not, rollouts (trained rollout policy or light playouts) or
+not, lambda, and visits (1 = no search: play the policy's move). Between moves the subtree of the
+moves actually played is kept (tree reuse). A search that stops making progress (a network whose
+outputs are not finite lands no visits) ends instead of waiting for visits that never come.
+Not thread-safe: one search at a time per backend.
 """
 
 from __future__ import annotations
@@ -13,32 +15,18 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine import _core
 from engine.analysis import Candidate
+from engine.backends.base import Budget, SearchOutcome
+from engine.errors import ConfigError
 from engine.search import BatchedRunner, Evaluator, SearchSettings
 
-
-@dataclass(frozen=True)
-class Budget:
-    """How long one search may run: visits and/or seconds (None: no limit of that kind)."""
-
-    visits: int | None = None
-    seconds: float | None = None
+STALLED_STEPS = 256  # gather/scatter steps without a new root visit before a search gives up
 
 
-@dataclass(frozen=True)
-class SearchOutcome:
-    move: int  # dense, pass = size*size; -1 = resign
-    candidates: list[Candidate]
-    visits: int
-    seconds: float
-    winrate: float
-
-
-class NetPlayer:
+class NetSearchBackend:
     """Searches positions of one game at a time with a fixed evaluator and settings."""
 
     def __init__(
@@ -46,7 +34,6 @@ class NetPlayer:
         settings: SearchSettings,
         evaluator: Evaluator | None,
         board_size: int | None = None,
-        resign_below: float = 0.05,
         name: str = "tengen",
         rollout_policy: _core.RolloutPolicy | None = None,
     ) -> None:
@@ -54,13 +41,13 @@ class NetPlayer:
         self.evaluator = evaluator
         self.rollout_policy = rollout_policy  # trained rollouts / 'rollout' priors; None: light playouts
         self.board_size = board_size  # None: any size (no network)
-        self.resign_below = resign_below
         self.name = name
         self._runner: BatchedRunner | None = None
         self._runner_key: tuple[int, float] | None = None
         self._searched_moves: list[tuple[int, int]] | None = None
 
     def supports_size(self, size: int) -> bool:
+        """Any size without a network; the network's own size with one."""
         return self.board_size is None or self.board_size == size
 
     def _runner_for(self, game: _core.Game) -> BatchedRunner:
@@ -91,6 +78,7 @@ class NetPlayer:
         self._searched_moves = list(moves)
 
     def candidates(self) -> list[Candidate]:
+        """The root moves of the last search, as the search orders them."""
         if self._runner is None:
             return []
         return [
@@ -120,11 +108,19 @@ class NetPlayer:
         runner.search.set_target_visits(0, runner.search.root_visits(0) + max(visits, 1)
                                         if self.settings.reuse_tree else visits)
         next_update = start + update_seconds
+        progress = [runner.search.root_visits(0), 0]  # root visits last seen, steps since they grew
 
         def keep_going() -> bool:
             nonlocal next_update
             if runner.search.search_done(0):
                 return False
+            visits_now = runner.search.root_visits(0)
+            if visits_now > progress[0]:
+                progress[0], progress[1] = visits_now, 0
+            else:
+                progress[1] += 1
+                if progress[1] > STALLED_STEPS:
+                    return False  # no visit lands (non-finite priors or values): stop, not spin
             now = time.monotonic()
             if stop is not None and stop.is_set() and runner.search.root_visits(0) > 0:
                 return False
@@ -141,24 +137,26 @@ class NetPlayer:
         best = next((c for c in cands if c.move == move), cands[0] if cands else None)
         winrate = best.winrate if best else 0.5
         total = runner.search.root_visits(0)
-        if self.resign_below > 0 and best is not None and best.visits >= 50 and winrate < self.resign_below:
-            move = -1
-        return SearchOutcome(move, cands, total, time.monotonic() - start, winrate)
+        if not 0 <= move <= game.pass_move or not game.is_legal(game.to_move, move):
+            move = game.pass_move  # a search that made no progress (non-finite network outputs)
+        return SearchOutcome(move=move, candidates=cands, visits=total, seconds=time.monotonic() - start,
+                             winrate=winrate)
 
     def close(self) -> None:
+        """Releases the runner (its worker threads and the evaluator's batch buffers)."""
         if self._runner is not None:
             self._runner.close()
             self._runner = None
 
 
-def load_net_player(
+def load_net_backend(
     policy_weights: str | Path | None,
     value_weights: str | Path | None,
     settings: SearchSettings,
     device: str | None = None,
     rollout_weights: str | Path | None = None,
-) -> NetPlayer:
-    """A NetPlayer from weights files (each may be None for the ablations without it).
+) -> NetSearchBackend:
+    """A NetSearchBackend from weights files (each may be None for the ablations without it).
     `rollout_weights` (a trained rollout policy) plays the rollouts and gives policy 'rollout'
     its priors."""
     from engine.evaluators import TorchEvaluator  # torch only when a network is asked for
@@ -166,7 +164,7 @@ def load_net_player(
 
     rollout = load_rollout_policy(rollout_weights) if rollout_weights else None
     if settings.policy == "rollout" and rollout is None:
-        raise ValueError("policy 'rollout' needs a trained rollout policy: give --rollout-weights")
+        raise ConfigError("policy 'rollout' needs a trained rollout policy: give --rollout-weights")
 
     policy_net = load_net(policy_weights) if policy_weights else None
     if value_weights and policy_weights and Path(value_weights) == Path(policy_weights):
@@ -178,14 +176,14 @@ def load_net_player(
         value_net = policy_net if policy_net is not None and policy_net.config.has_value else None
     if policy_net is None and value_net is None:
         if settings.needs_network:
-            raise ValueError("these search settings need a network: give --weights (and/or --value-weights)")
-        return NetPlayer(settings, None, rollout_policy=rollout)
+            raise ConfigError("these search settings need a network: give --weights (and/or --value-weights)")
+        return NetSearchBackend(settings, None, rollout_policy=rollout)
     evaluator = TorchEvaluator(policy_net, value_net, device=device)
     settings = dataclasses.replace(settings, features=evaluator.feature_set)
     if policy_net is not None and not policy_net.config.has_policy:
         value_net, policy_net = policy_net, None  # a value net given alone
     if policy_net is None and settings.policy == "net":
-        raise ValueError("policy 'net' needs policy weights; use policy 'uniform' or 'heuristic' without them")
+        raise ConfigError("policy 'net' needs policy weights; use policy 'uniform' or 'heuristic' without them")
     if value_net is None and settings.use_value:
-        raise ValueError("use_value needs value weights; turn it off or give --value-weights")
-    return NetPlayer(settings, evaluator, board_size=evaluator.board_size, rollout_policy=rollout)
+        raise ConfigError("use_value needs value weights; turn it off or give --value-weights")
+    return NetSearchBackend(settings, evaluator, board_size=evaluator.board_size, rollout_policy=rollout)
