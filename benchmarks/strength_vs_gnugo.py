@@ -1,12 +1,13 @@
 """Strength of tengen's built-in player against GnuGo 3.8 (level 10 by default) on 9x9.
 
-tengen runs as `python -m engine.cli gtp --visits N` (a fixed number of simulations per move),
+tengen runs as `python -m tengen_cli gtp --visits N` (a fixed number of simulations per move),
 GnuGo as `gnugo --mode gtp --chinese-rules --positional-superko --level L`; colours alternate
-(tengen is black in even-numbered games), komi 7. Every move is checked on a referee
-`engine._core.Game` before the opponent hears of it (an illegal move loses the game). A game
-ends by resignation or two passes; a scored game's winner is GnuGo's `final_score` (its
-dead-stone analysis is the best available referee here) and tengen's own `final_score` is
-printed beside it, disagreements counted. One SGF per game goes to --out.
+(tengen is black in even-numbered games), komi 7. The game is engine.gtp_game's loop: every
+move is checked on a referee `engine._core.Game` before the opponent hears of it (an illegal
+move loses the game). A game ends by resignation, two passes or the move limit; a counted
+game's winner is the `final_score` of a GnuGo level-10 referee replaying the moves (its
+dead-stone analysis is the best available referee here), and both engines' own `final_score`
+answers are printed beside it, tengen's disagreements counted. One SGF per game goes to --out.
 
 Prints each game, the win rate with a 95% Wilson interval, the win rate by colour and the mean
 seconds per tengen move (wall time of its `genmove` answers). Asserts nothing.
@@ -21,20 +22,19 @@ import argparse
 import math
 import os
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sgfmill import sgf
-
 from engine import _core
-from engine.coords import format_vertex, parse_vertex
 from engine.gtp_client import GtpClient, GtpError, gnugo_command
+from engine.gtp_game import COUNTED, GtpGameOutcome, play_gtp_game
+from engine.sgf import SgfRecord, parse_score, utc_date, write_sgf
 
 NAME = {_core.BLACK: "black", _core.WHITE: "white"}
 SIZE = 9
 KOMI = 7.0
+SCORE_PLAYOUTS = 400  # playouts of tengen's own count, kept beside GnuGo's
 
 
 def wilson_interval(wins: float, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -47,88 +47,58 @@ def wilson_interval(wins: float, n: int, z: float = 1.959964) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def score_value(text: str) -> float:
-    """A GTP final_score answer ('B+3.5', 'W+0.5', '0') as black minus white."""
-    text = text.strip()
-    if text in ("0", "Draw"):
-        return 0.0
-    if text[:2] not in ("B+", "W+"):
-        raise ValueError(f"unreadable score {text!r}")
-    return (1.0 if text[0] == "B" else -1.0) * float(text[2:])
-
-
 @dataclass
 class GameRecord:
     tengen_colour: int
-    winner: int | None  # colour, None for a draw
-    result: str  # SGF RE
-    reason: str  # resign / score / illegal / move limit
-    moves: list[tuple[int, int]] = field(default_factory=list)
+    outcome: GtpGameOutcome
     tengen_seconds: list[float] = field(default_factory=list)
-    tengen_score: str | None = None
+    tengen_score: str | None = None  # the engines' own final_score answers, for a counted game
     gnugo_score: str | None = None
 
+    @property
+    def winner(self) -> int | None:
+        return self.outcome.winner
 
-def play_game(tengen: GtpClient, gnugo: GtpClient, tengen_colour: int, move_limit: int) -> GameRecord:
-    for engine in (tengen, gnugo):
-        for command in (f"boardsize {SIZE}", "clear_board", f"komi {KOMI}"):
-            engine.send(command)
-    referee = _core.Game(SIZE, KOMI)
-    rec = GameRecord(tengen_colour, None, "", "")
-    while not referee.is_over:
-        colour = referee.to_move
-        other = _core.WHITE if colour == _core.BLACK else _core.BLACK
-        letter = "B" if other == _core.BLACK else "W"
-        if len(rec.moves) >= move_limit:
-            rec.reason = "move limit"
-            break
-        ours = colour == tengen_colour
-        mover, listener = (tengen, gnugo) if ours else (gnugo, tengen)
-        start = time.perf_counter()
-        answer = mover.send(f"genmove {NAME[colour]}", timeout=600).strip().lower()
-        if ours:
-            rec.tengen_seconds.append(time.perf_counter() - start)
-        if answer == "resign":
-            rec.winner, rec.result, rec.reason = other, f"{letter}+R", "resign"
-            return rec
+    @property
+    def result(self) -> str:
+        return self.outcome.result
+
+    @property
+    def reason(self) -> str:
+        return self.outcome.reason
+
+    @property
+    def moves(self) -> tuple[tuple[int, int], ...]:
+        return self.outcome.moves
+
+
+def play_game(tengen: GtpClient, gnugo: GtpClient, tengen_colour: int, move_limit: int, seed: int) -> GameRecord:
+    """One game through engine.gtp_game; GnuGo (a separate referee at level 10) counts and decides."""
+    seconds: list[float] = []
+
+    def timed(colour: int, move: int, s: float) -> None:
+        if colour == tengen_colour:
+            seconds.append(s)
+
+    black, white = (tengen, gnugo) if tengen_colour == _core.BLACK else (gnugo, tengen)
+    names = ("tengen", "GnuGo") if tengen_colour == _core.BLACK else ("GnuGo", "tengen")
+    outcome = play_gtp_game(black, white, size=SIZE, komi=KOMI, max_moves=move_limit, score_playouts=SCORE_PLAYOUTS,
+                            seed=seed, names=names, move_timeout=600, gnugo_referee=True, score_by="gnugo",
+                            on_move=timed)  # fmt: skip
+    rec = GameRecord(tengen_colour, outcome, seconds)
+    if outcome.reason in COUNTED:
+        rec.gnugo_score = gnugo.send("final_score")
         try:
-            move = parse_vertex(answer, SIZE)
-        except ValueError:
-            move = -1
-        if move < 0 or not referee.is_legal(colour, move):
-            rec.winner, rec.result, rec.reason = other, f"{letter}+F", f"illegal {answer!r}"
-            return rec
-        referee.play(colour, move)
-        rec.moves.append((colour, move))
-        listener.send(f"play {NAME[colour]} {format_vertex(move, SIZE)}")
-    rec.gnugo_score = gnugo.send("final_score")
-    try:
-        rec.tengen_score = tengen.send("final_score")
-    except GtpError as exc:
-        rec.tengen_score = f"? {exc}"
-    score = score_value(rec.gnugo_score)
-    rec.winner = None if score == 0 else (_core.BLACK if score > 0 else _core.WHITE)
-    rec.result = "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
-    rec.reason = rec.reason or "score"
+            rec.tengen_score = tengen.send("final_score")
+        except GtpError as exc:
+            rec.tengen_score = f"? {exc}"
     return rec
 
 
-def write_sgf(path: Path, rec: GameRecord, tengen_name: str, gnugo_name: str) -> None:
-    game = sgf.Sgf_game(size=SIZE)
-    root = game.get_root()
-    root.set("KM", KOMI)
-    root.set("RU", "Chinese")
-    root.set("PB", tengen_name if rec.tengen_colour == _core.BLACK else gnugo_name)
-    root.set("PW", gnugo_name if rec.tengen_colour == _core.BLACK else tengen_name)
-    root.set("RE", rec.result)
-    root.set("DT", datetime.now(timezone.utc).strftime("%Y-%m-%d"))
-    for colour, move in rec.moves:
-        node = game.extend_main_sequence()
-        point = None if move == SIZE * SIZE else (SIZE - 1 - move // SIZE, move % SIZE)
-        node.set_move("b" if colour == _core.BLACK else "w", point)
-    tmp = path.with_suffix(".sgf.tmp")
-    tmp.write_bytes(game.serialise())
-    os.replace(tmp, path)
+def write_record(path: Path, rec: GameRecord, tengen_name: str, gnugo_name: str) -> None:
+    black, white = (tengen_name, gnugo_name) if rec.tengen_colour == _core.BLACK else (gnugo_name, tengen_name)
+    write_sgf(path, SgfRecord(size=SIZE, komi=KOMI, moves=rec.outcome.moves, black=black, white=white,
+                              result=rec.outcome.result, date=utc_date(), comment=rec.outcome.detail))
 
 
 def main() -> None:
@@ -155,14 +125,14 @@ def main() -> None:
     for i in range(args.games):
         tengen_colour = _core.BLACK if i % 2 == 0 else _core.WHITE
         seed = args.seed + i
-        tengen_argv = [sys.executable, "-m", "engine.cli", "gtp", "--size", str(SIZE), "--komi", str(KOMI),
+        tengen_argv = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(SIZE), "--komi", str(KOMI),
                        "--visits", str(args.visits), "--threads", str(args.threads), "--seed", str(seed),
                        "--no-records"]
         with GtpClient(tengen_argv, timeout=600) as tengen, \
                 GtpClient([*gnugo_argv, "--seed", str(seed)], timeout=600) as gnugo:
-            rec = play_game(tengen, gnugo, tengen_colour, args.move_limit)
+            rec = play_game(tengen, gnugo, tengen_colour, args.move_limit, seed)
         records.append(rec)
-        write_sgf(args.out / f"game{i:03d}.sgf", rec, tengen_name, gnugo_name)
+        write_record(args.out / f"game{i:03d}.sgf", rec, tengen_name, gnugo_name)
         won = rec.winner == tengen_colour
         mean_s = sum(rec.tengen_seconds) / max(1, len(rec.tengen_seconds))
         print(f"game {i + 1:3d}: tengen {NAME[tengen_colour]:5s} {'won ' if won else 'lost'} {rec.result:7s} "
@@ -179,11 +149,11 @@ def main() -> None:
         games = [r for r in records if r.tengen_colour == colour]
         w = sum(r.winner == colour for r in games)
         print(f"  as {NAME[colour]}: {w} of {len(games)}")
-    scored = [r for r in records if r.reason == "score"]
+    scored = [r for r in records if r.gnugo_score is not None]
     disagree = 0
     for r in scored:
         try:
-            ours, theirs = score_value(r.tengen_score or ""), score_value(r.gnugo_score or "")
+            ours, theirs = parse_score(r.tengen_score or ""), parse_score(r.gnugo_score or "")
             disagree += (ours > 0) - (ours < 0) != (theirs > 0) - (theirs < 0)
         except ValueError:
             disagree += 1

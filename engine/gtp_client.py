@@ -1,6 +1,8 @@
 """A client for GTP engines run as subprocesses (GnuGo, tengen itself, any other engine).
 
-Used by tests (GnuGo as referee and opponent), the arena and benchmarks.
+Used by tests (GnuGo as referee and opponent), the arena, the game loop (engine/gtp_game.py) and
+benchmarks. An engine that dies, or closes its output, raises GtpEngineDied quoting the last lines
+it wrote to stderr, so a child that fails to start shows its own reason.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ import queue
 import shlex
 import subprocess
 import threading
+from collections import deque
 from collections.abc import Sequence
 
+from engine.errors import TengenError
+
 GNUGO_PATHS = ("/usr/games/gnugo", "/usr/bin/gnugo", "/usr/local/bin/gnugo")
+STDERR_TAIL_LINES = 5  # the last stderr lines of an engine that a GtpEngineDied message quotes
+STDERR_TAIL_CHARS = 300
+STDERR_GRACE_SECONDS = 1.0  # how long a dead engine's last stderr lines are waited for
 
 
 def find_gnugo() -> str | None:
@@ -26,11 +34,11 @@ def find_gnugo() -> str | None:
     return which("gnugo")
 
 
-class GtpError(RuntimeError):
+class GtpError(TengenError, RuntimeError):
     """The engine answered `? message`."""
 
 
-class GtpEngineDied(RuntimeError):
+class GtpEngineDied(TengenError, RuntimeError):
     """The engine exited, closed its output or did not answer in time."""
 
 
@@ -45,14 +53,18 @@ class GtpClient:
             argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
+            errors="replace",  # an engine's garbage bytes must not kill the reader threads
             bufsize=1,
             cwd=cwd,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
 
     def _read_loop(self) -> None:
         assert self._proc.stdout is not None
@@ -60,25 +72,45 @@ class GtpClient:
             self._lines.put(line)
         self._lines.put(None)
 
+    def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for line in self._proc.stderr:
+            if line.strip():
+                self._stderr_tail.append(line.strip())
+
+    def _died(self, what: str, finished: bool = True) -> GtpEngineDied:
+        """The error for an engine that `what` ("closed its output"), with the last lines it wrote to
+        stderr (its own reason, e.g. a bad flag), on one line. `finished`: the engine is gone, so
+        its stderr is read to the end first."""
+        if finished:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=STDERR_GRACE_SECONDS)
+            self._stderr_reader.join(timeout=STDERR_GRACE_SECONDS)
+        message = f"{self.argv[0]} {what}"
+        said = " ".join(" | ".join(self._stderr_tail).split())
+        if said:
+            message += f" (its stderr: {said[-STDERR_TAIL_CHARS:]})"
+        return GtpEngineDied(message)
+
     def _readline(self, timeout: float) -> str:
         try:
             line = self._lines.get(timeout=timeout)
-        except queue.Empty as exc:
-            raise GtpEngineDied(f"{self.argv[0]} did not answer within {timeout:.0f} s") from exc
+        except queue.Empty:
+            raise self._died(f"did not answer within {timeout:.0f} s", finished=False) from None
         if line is None:
-            raise GtpEngineDied(f"{self.argv[0]} closed its output")
+            raise self._died("closed its output")
         return line
 
     def send_raw(self, line: str, timeout: float | None = None) -> tuple[bool, str]:
         """Sends one line; returns (ok, text) of the answer, text without the `=`/`?` marker."""
         if self._proc.poll() is not None:
-            raise GtpEngineDied(f"{self.argv[0]} exited with code {self._proc.returncode}")
+            raise self._died(f"exited with code {self._proc.returncode}")
         assert self._proc.stdin is not None
         try:
             self._proc.stdin.write(line.rstrip("\n") + "\n")
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
-            raise GtpEngineDied(f"{self.argv[0]} stopped reading: {exc}") from exc
+            raise self._died(f"stopped reading: {exc}") from exc
         wait = self.timeout if timeout is None else timeout
         first = self._readline(wait)
         while first.strip() == "":

@@ -9,7 +9,8 @@ resumes where it stopped.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import math
 import shlex
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -17,12 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sgfmill import sgf
 from tqdm import tqdm
 
 from engine import _core as core
-from engine.coords import format_vertex, parse_vertex
+from engine.errors import ConfigError
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, gnugo_command
+from engine.gtp_game import COUNTED, play_gtp_game
+from engine.sgf import SgfRecord, parse_score, result_string, write_sgf
+
+SCORE_PLAYOUTS = 400  # playouts of tengen's dead-stone estimate when the engine cannot count
 
 
 @dataclass(frozen=True)
@@ -45,15 +49,23 @@ class ExpertCorpusConfig:
 
     def __post_init__(self) -> None:
         if not core.MIN_SIZE <= self.board_size <= core.MAX_SIZE:
-            raise ValueError(f"board size must be in {core.MIN_SIZE}..{core.MAX_SIZE}, not {self.board_size}")
-        if self.games < 1 or self.workers < 1:
-            raise ValueError("games and workers must be at least 1")
-        if not 0 <= self.opening_moves_min <= self.opening_moves_max:
-            raise ValueError("need 0 <= opening_moves_min <= opening_moves_max")
+            raise ConfigError(f"board size must be in {core.MIN_SIZE}..{core.MAX_SIZE}, not {self.board_size}")
+        if not 1 <= self.games <= 1_000_000 or not 1 <= self.workers <= 256:
+            raise ConfigError(f"games must be in 1..1000000 and workers in 1..256, not {self.games} and {self.workers}")
+        if not (math.isfinite(self.komi) and abs(self.komi) <= 1000):
+            raise ConfigError(f"komi must be a number between -1000 and 1000, not {self.komi}")
+        if not self.engine and not 0 <= self.level <= 10:
+            raise ConfigError(f"GnuGo's level must be in 0..10, not {self.level}")
+        if not 0 <= self.seed <= 2**63 - 1:
+            raise ConfigError(f"seed must be in 0..{2**63 - 1}, not {self.seed}")
+        if not 0 <= self.opening_moves_min <= self.opening_moves_max <= self.board_size**2:
+            raise ConfigError("need 0 <= opening_moves_min <= opening_moves_max <= the board's points")
 
 
 @dataclass(frozen=True)
-class GameResult:
+class CorpusGame:
+    """One game of the corpus: its file, length and SGF result."""
+
     index: int
     path: Path
     moves: int
@@ -82,93 +94,58 @@ def _opening_move(game: core.Game, rng: np.random.Generator, margin: int) -> int
     return int(rng.choice(candidates)) if candidates else game.pass_move
 
 
-def _write_sgf(
-    path: Path, config: ExpertCorpusConfig, name: str, moves: list[tuple[int, int]], result: str, opening: int
-) -> None:
-    n = config.board_size
-    record = sgf.Sgf_game(size=n)
-    root = record.get_root()
-    root.set("KM", config.komi)
-    root.set("RU", "Chinese")
-    root.set("PB", name)
-    root.set("PW", name)
-    root.set("RE", result)
-    root.set("GN", path.stem)
-    root.set("C", f"tengen expert corpus: seed {config.seed}, {opening} random opening moves")
-    for colour, move in moves:
-        node = record.extend_main_sequence()
-        point = None if move == n * n else (n - 1 - move // n, move % n)  # sgfmill rows count from the bottom
-        node.set_move("b" if colour == core.BLACK else "w", point)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(record.serialise())
-    os.replace(tmp, path)
+def play_one(config: ExpertCorpusConfig, index: int) -> CorpusGame:
+    """Plays game `index` and writes its SGF (skipped when the file already exists).
 
-
-def play_one(config: ExpertCorpusConfig, index: int) -> GameResult:
-    """Plays game `index` and writes its SGF (skipped when the file already exists)."""
+    The engine plays both colours through engine.gtp_game after a random opening; a counted game's
+    result is the engine's own `final_score` when it answers one, else tengen's count. An illegal
+    move, a GTP error or a dead engine raises (the game is not written)."""
     path = game_path(config, index)
     if path.exists():
-        return GameResult(index, path, 0, "", skipped=True)
+        return CorpusGame(index, path, 0, "", skipped=True)
     game_seed = int(np.random.SeedSequence([config.seed, index]).generate_state(1)[0])
     rng = np.random.default_rng(game_seed)
     n = config.board_size
-    game = core.Game(n, komi=config.komi)
-    moves: list[tuple[int, int]] = []
-    max_moves = config.max_moves or 3 * n * n
-    opening = int(rng.integers(config.opening_moves_min, config.opening_moves_max + 1))
-    argv = _engine_argv(config, game_seed)
-    result = ""
-    with GtpClient(argv, timeout=config.timeout) as gtp:
+    count = int(rng.integers(config.opening_moves_min, config.opening_moves_max + 1))
+    board = core.Game(n, komi=config.komi)
+    opening = []
+    for _ in range(count):
+        move = _opening_move(board, rng, config.opening_margin)
+        board.play(board.to_move, move)
+        opening.append(move)
+    with GtpClient(_engine_argv(config, game_seed), timeout=config.timeout) as gtp:
         name = gtp.send("name") + " " + gtp.send("version")
         if not config.engine:
             name += f" level {config.level}"
-        gtp.send(f"boardsize {n}")
-        gtp.send("clear_board")
-        gtp.send(f"komi {config.komi}")
-        for _ in range(opening):
-            colour = game.to_move
-            move = _opening_move(game, rng, config.opening_margin)
-            game.play(colour, move)
-            gtp.send(f"play {'b' if colour == core.BLACK else 'w'} {format_vertex(move, n)}")
-            moves.append((colour, move))
-        while not game.is_over and len(moves) < max_moves:
-            colour = game.to_move
-            letter = "b" if colour == core.BLACK else "w"
-            answer = gtp.send(f"genmove {letter}").strip().lower()
-            if answer == "resign":
-                result = f"{'W' if colour == core.BLACK else 'B'}+R"
-                break
-            move = parse_vertex(answer, n)
-            why = game.illegal_reason(colour, move)
-            if why is not None:
-                raise GtpError(f"the engine played an illegal move {answer} ({why})")
-            game.play(colour, move)
-            moves.append((colour, move))
-        if not result:
-            try:
-                result = gtp.send("final_score").strip()
-            except GtpError:
-                result = ""
-            if not result or result[0] not in "BW0":
-                score = game.final_score(400, game_seed)
-                result = "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
-    _write_sgf(path, config, name, moves, result, opening)
-    return GameResult(index, path, len(moves), result)
+        outcome = play_gtp_game(gtp, gtp, size=n, komi=config.komi, max_moves=config.max_moves or 3 * n * n,
+                                score_playouts=SCORE_PLAYOUTS, seed=game_seed, names=(name, name),
+                                opening=opening)  # fmt: skip
+        if outcome.loser is not None and outcome.reason != "resign":
+            raise GtpError(f"the engine lost by {outcome.reason}: {outcome.detail}")
+        result = outcome.result
+        if outcome.reason in COUNTED:
+            with contextlib.suppress(GtpError, ValueError):  # else the engine cannot count: tengen's count stands
+                result = result_string(parse_score(gtp.send("final_score")))
+    comment = f"tengen expert corpus: seed {config.seed}, {count} random opening moves"
+    record = SgfRecord(size=n, komi=config.komi, moves=outcome.moves, black=name, white=name, result=result,
+                       game_name=path.stem, comment=comment)  # fmt: skip
+    write_sgf(path, record)
+    return CorpusGame(index, path, len(outcome.moves), result)
 
 
-def _play_safely(config: ExpertCorpusConfig, index: int) -> GameResult | str:
+def _play_safely(config: ExpertCorpusConfig, index: int) -> CorpusGame | str:
     try:
         return play_one(config, index)
     except (GtpError, GtpEngineDied, OSError, ValueError) as exc:
         return f"game {index}: {exc}"
 
 
-def generate(config: ExpertCorpusConfig, progress: bool = True) -> list[GameResult]:
+def generate(config: ExpertCorpusConfig, progress: bool = True) -> list[CorpusGame]:
     """Plays config.games games over config.workers processes; returns the games written or found."""
     config.out_dir.mkdir(parents=True, exist_ok=True)
     if not config.engine:
         gnugo_command(config.level)  # raises FileNotFoundError with install advice when absent
-    results: list[GameResult] = []
+    results: list[CorpusGame] = []
     failures: list[str] = []
     bar = tqdm(total=config.games, desc="games", unit="game", disable=not progress)
     if config.workers == 1:
@@ -187,7 +164,7 @@ def generate(config: ExpertCorpusConfig, progress: bool = True) -> list[GameResu
     return results
 
 
-def _collect(out: GameResult | str, results: list[GameResult], failures: list[str], bar: tqdm) -> None:
+def _collect(out: CorpusGame | str, results: list[CorpusGame], failures: list[str], bar: tqdm) -> None:
     if isinstance(out, str):
         failures.append(out)
     else:

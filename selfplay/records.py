@@ -16,15 +16,18 @@ and the game outcome. Its planes are rebuilt in C++ by replaying the record
 
 from __future__ import annotations
 
-import os
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from engine import _core as core
+from engine.atomic_io import atomic_path
+from engine.errors import TengenError
 
 SHARD_KEYS = (
     "board_size",
@@ -40,7 +43,7 @@ SHARD_KEYS = (
 )
 
 
-class CorpusError(ValueError):
+class CorpusError(TengenError, ValueError):
     """A shard folder or file that cannot be used (missing, empty, unreadable, wrong size)."""
 
 
@@ -203,12 +206,10 @@ class Records:
     # -- shards ---------------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        """Writes a compressed shard: to a temporary name, then renamed."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **{k: np.asarray(getattr(self, k)) for k in SHARD_KEYS})
-        os.replace(tmp, path)
+        """Writes a compressed shard atomically (engine.atomic_io)."""
+        arrays: dict[str, Any] = {k: np.asarray(getattr(self, k)) for k in SHARD_KEYS}
+        with atomic_path(path) as tmp, open(tmp, "xb") as f:
+            np.savez_compressed(f, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> Records:
@@ -218,7 +219,7 @@ class Records:
                 if missing:
                     raise CorpusError(f"{path} is not a tengen corpus shard (missing {', '.join(missing)})")
                 d = {k: z[k] for k in SHARD_KEYS}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
             if isinstance(exc, CorpusError):
                 raise
             raise CorpusError(f"{path} is not a readable corpus shard ({exc})") from exc

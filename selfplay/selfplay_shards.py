@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sgfmill import sgf
 
 from engine import _core
+from engine.atomic_io import atomic_write_bytes
+from engine.sgf import BY_RESIGNATION, SgfRecord, result_string, win_string, write_sgf
 from selfplay.records import SHARD_KEYS, CorpusError, Records
-from selfplay.run_dir import atomic_write_bytes
 
 _PENDING = re.compile(r"^game_(\d+)\.npz$")
 _SHARD = re.compile(r"^shard_(\d+)\.npz$")
@@ -73,13 +74,21 @@ class SelfplayGame:
     def colours(self) -> npt.NDArray[np.uint8]:
         return np.where(np.arange(len(self.moves)) % 2 == 0, _core.BLACK, _core.WHITE).astype(np.uint8)
 
-    def result_string(self) -> str:
+    def sgf_result(self) -> str:
+        """SGF RE: "B+R" when resigned, "W+3.5" when counted, "B+" without a score, "0" for a draw."""
         if self.winner == 0:
             return "0"
-        who = "B" if self.winner > 0 else "W"
+        colour = _core.BLACK if self.winner > 0 else _core.WHITE
         if self.resigned:
-            return f"{who}+R"
-        return f"{who}+{abs(self.score):g}" if self.score else f"{who}+"
+            return win_string(colour, BY_RESIGNATION)
+        return result_string(self.score) if self.score else win_string(colour)
+
+    def sgf_record(self, black: str, white: str, comment: str = "") -> SgfRecord:
+        """The game as an SGF record (area scoring, the given player names); engine.sgf.write_sgf writes it."""
+        colours = self.colours().tolist()
+        moves = [(int(c), int(m)) for c, m in zip(colours, self.moves.tolist(), strict=True)]
+        return SgfRecord(size=self.size, komi=self.komi, moves=moves, black=black, white=white,
+                         result=self.sgf_result(), comment=comment)
 
 
 @dataclass(frozen=True)
@@ -194,7 +203,7 @@ class Shard:
                     game_id=z["game_id"].astype(np.int64),
                     extras=extras,
                 )
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise CorpusError(f"{path} is not a readable self-play shard ({exc})") from exc
         area = records.board_size**2 + 1
         if shard.policy.shape != (records.num_moves, area) or len(shard.game_id) != records.num_games:
@@ -250,25 +259,6 @@ def _game_from_arrays(z: Mapping[str, Any]) -> SelfplayGame:
         would_resign=int(z["would_resign"]),
         extras={k[len("extra_") :]: float(z[k]) for k in z if k.startswith("extra_")},
     )
-
-
-def write_sgf(path: Path, game: SelfplayGame, black: str, white: str, comment: str = "") -> None:
-    """The game as SGF (area scoring, the given player names), written temp-then-rename."""
-    n = game.size
-    record = sgf.Sgf_game(size=n)
-    root = record.get_root()
-    root.set("KM", game.komi)
-    root.set("RU", "Chinese")
-    root.set("PB", black)
-    root.set("PW", white)
-    root.set("RE", game.result_string())
-    if comment:
-        root.set("C", comment)
-    for i, move in enumerate(game.moves.tolist()):
-        node = record.extend_main_sequence()
-        point = None if move == n * n else (n - 1 - move // n, move % n)  # sgfmill rows count from the bottom
-        node.set_move("b" if i % 2 == 0 else "w", point)
-    atomic_write_bytes(path, record.serialise())
 
 
 class GameStore:
@@ -330,7 +320,7 @@ class GameStore:
         """Stores one finished game durably; returns its id. Flushes a shard every K games."""
         gid = self.num_games
         if self.sgf:
-            write_sgf(self.sgf_dir / f"game_{gid:06d}.sgf", game, black, white, comment)
+            write_sgf(self.sgf_dir / f"game_{gid:06d}.sgf", game.sgf_record(black, white, comment))
         buf = io.BytesIO()
         np.savez(buf, **_game_arrays(game))
         atomic_write_bytes(self.pending_dir / f"game_{gid:06d}.npz", buf.getvalue())

@@ -18,18 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sgfmill import sgf
 from tqdm import tqdm
 
-from engine import _core as core
+from engine.atomic_io import atomic_write_text
 from engine.coords import format_vertex
+from engine.sgf import SgfError, SgfIllegalMove, SgfSyntaxError, SgfWrongSize, load_sgf, result_winner
 from selfplay.records import GameRecord, Records
-
-COLOURS = {"b": core.BLACK, "w": core.WHITE}
-
-
-class SgfError(ValueError):
-    """A record that cannot be used; the message is the one-line reason."""
 
 
 @dataclass(frozen=True)
@@ -66,79 +60,26 @@ class ConvertReport:
         return text
 
 
-def _point_to_move(point: tuple[int, int] | None, size: int) -> int:
-    if point is None:
-        return size * size
-    row, col = point  # sgfmill: row 0 is the bottom line
-    return col + (size - 1 - row) * size
-
-
-def _winner(text: str | None) -> int:
-    if not text:
-        return 0
-    t = text.strip().upper()
-    if t.startswith("B+"):
-        return 1
-    if t.startswith("W+"):
-        return -1
-    return 0
-
-
 def parse_sgf(data: bytes, source: str = "", board_size: int = 0, min_moves: int = 1) -> GameRecord:
-    """One game from SGF bytes, checked by replay; raises SgfError with a one-line reason."""
+    """One game from SGF bytes, checked by replay (simple ko); raises SgfError with a one-line reason."""
     try:
-        game = sgf.Sgf_game.from_bytes(data)
-    except ValueError as exc:
-        raise SgfError(f"not valid SGF ({exc})") from exc
-    try:
-        size = game.get_size()
-    except ValueError as exc:
-        raise SgfError(f"bad board size ({exc})") from exc
-    if not core.MIN_SIZE <= size <= core.MAX_SIZE:
-        raise SgfError(f"board size {size} is not supported")
-    if board_size and size != board_size:
-        raise SgfError(f"board size {size}, not {board_size}")
-    root = game.get_root()
-    try:
-        komi = float(game.get_komi())
-    except ValueError:
-        komi = 0.0
-    try:
-        result = root.get("RE") if root.has_property("RE") else None
-    except ValueError:
-        result = None
-    rules = core.Game(size, komi=komi, superko=False)
-    setup: list[tuple[int, int]] = []
-    moves: list[tuple[int, int]] = []
-    try:
-        black, white, _ = root.get_setup_stones()
-        for colour, points in ((core.BLACK, black), (core.WHITE, white)):
-            for point in sorted(points):
-                move = _point_to_move(point, size)
-                if not rules.place_setup_stone(colour, move):
-                    raise SgfError(f"setup stone {format_vertex(move, size)} cannot be placed")
-                setup.append((colour, move))
-        for number, node in enumerate(game.get_main_sequence()):
-            if number > 0 and node.has_setup_stones():
-                raise SgfError(f"setup stones after the start (node {number})")
-            colour_letter, point = node.get_move()
-            if colour_letter is None:
-                continue
-            colour = COLOURS[colour_letter]
-            move = _point_to_move(point, size)
-            why = rules.illegal_reason(colour, move)
-            if why is not None:
-                name = "BW"[colour - 1]
-                raise SgfError(f"illegal move {len(moves) + 1} ({name} {format_vertex(move, size)}): {why}")
-            rules.play(colour, move)
-            moves.append((colour, move))
-    except SgfError:
+        loaded = load_sgf(data, superko=False, board_size=board_size)
+    except SgfSyntaxError as exc:
+        raise SgfError(f"not valid SGF ({exc.detail})") from exc
+    except SgfIllegalMove as exc:
+        name = "BW"[exc.colour - 1]
+        raise SgfError(f"illegal move {exc.number} ({name} {format_vertex(exc.move, exc.size)}): {exc.why}") from exc
+    except SgfWrongSize:
         raise
+    except SgfError as exc:
+        raise SgfError(f"malformed record ({exc})") from exc
     except (ValueError, KeyError, IndexError) as exc:
         raise SgfError(f"malformed record ({exc})") from exc
+    game = loaded.game
+    moves = tuple((int(c), int(m)) for c, m in game.moves())
     if len(moves) < min_moves:
         raise SgfError(f"only {len(moves)} moves" if moves else "no moves")
-    return GameRecord(size, tuple(moves), tuple(setup), komi, _winner(result), source)
+    return GameRecord(game.size, moves, loaded.setup, game.komi, result_winner(loaded.result), source)
 
 
 def reason_category(reason: str) -> str:
@@ -147,10 +88,8 @@ def reason_category(reason: str) -> str:
         "illegal move",
         "board size",
         "not valid SGF",
-        "setup stone",
         "malformed record",
         "unreadable file",
-        "bad board size",
     ):
         if reason.startswith(prefix):
             return prefix
@@ -252,12 +191,6 @@ def convert(config: ConvertConfig, progress: bool = True) -> ConvertReport:
         "shards": report.shards,
         "skipped": dict(report.skipped),
     }
-    _write_text(config.out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    _write_text(config.out_dir / "skipped.txt", "".join(line + "\n" for line in skipped_log))
+    atomic_write_text(config.out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(config.out_dir / "skipped.txt", "".join(line + "\n" for line in skipped_log))
     return report
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

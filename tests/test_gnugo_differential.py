@@ -29,6 +29,7 @@ import pytest
 
 from engine import _core
 from engine.coords import format_vertex, parse_vertex
+from engine.sgf import SgfRecord, parse_score, record_to_sgf
 
 pytestmark = pytest.mark.gnugo
 
@@ -73,23 +74,9 @@ class PipelinedGnuGo:
             self.proc.communicate("quit\n", timeout=30)
 
 
-def parse_score(text: str) -> float:
-    """GnuGo's final_score ('B+3.5', 'W+0.5', '0') as black minus white."""
-    text = text.strip()
-    if text in ("0", "Draw", "draw"):
-        return 0.0
-    if len(text) < 3 or text[0] not in "BW" or text[1] != "+":
-        raise ValueError(f"unreadable score {text!r}")
-    return (1.0 if text[0] == "B" else -1.0) * float(text[2:])
-
-
 def sgf_text(size: int, moves: list[tuple[int, int]]) -> str:
     """The moves as SGF, for reproducing a failure in any editor."""
-    def point(m: int) -> str:
-        return "" if m == size * size else chr(97 + m % size) + chr(97 + m // size)
-
-    body = "".join(f";{'B' if c == B else 'W'}[{point(m)}]" for c, m in moves)
-    return f"(;GM[1]FF[4]SZ[{size}]KM[{KOMI}]RU[Chinese]{body})"
+    return record_to_sgf(SgfRecord(size=size, komi=KOMI, moves=moves)).decode().replace("\n", "")
 
 
 def suicide_candidates(board: np.ndarray) -> list[int]:

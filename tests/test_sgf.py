@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sgfmill import sgf
 
 from engine import _core
 from engine.coords import parse_vertex
-from engine.sgf_io import game_to_sgf, load_sgf, result_string, write_atomically
+from engine.sgf import (
+    BY_RESIGNATION,
+    BY_TIME,
+    SgfRecord,
+    game_to_sgf,
+    load_sgf,
+    parse_score,
+    record_to_sgf,
+    result_string,
+    result_winner,
+    win_string,
+)
 
 
 def test_round_trip_with_handicap_and_passes() -> None:
@@ -118,9 +127,31 @@ def test_suicide_in_a_record_names_the_move() -> None:
         load_sgf(b"(;GM[1]SZ[9]AB[ba][ab];W[aa])")
 
 
-def test_write_atomically_leaves_no_temporary_file(tmp_path: Path) -> None:
-    target = tmp_path / "deep" / "g.sgf"
-    write_atomically(target, b"(;SZ[9])")
-    write_atomically(target, b"(;SZ[5])")
-    assert target.read_bytes() == b"(;SZ[5])"
-    assert [p.name for p in target.parent.iterdir()] == ["g.sgf"]
+
+def test_win_strings_and_parsing_results() -> None:
+    assert win_string(_core.WHITE, BY_RESIGNATION) == "W+R" and win_string(_core.BLACK, BY_TIME) == "B+T"
+    assert win_string(_core.BLACK) == "B+"
+    with pytest.raises(ValueError):
+        win_string(0, "R")
+    assert parse_score("B+3.5") == 3.5 and parse_score(" w+2 ") == -2.0
+    assert parse_score("0") == 0.0 and parse_score("Draw") == 0.0 and parse_score("jigo") == 0.0
+    for text in ("B+R", "W+", "Void", "", "X+3", "B+nan", "B+inf"):
+        with pytest.raises(ValueError, match="unreadable score"):
+            parse_score(text)
+    assert [result_winner(t) for t in ("B+R", "w+0.5", "0", "Void", "", None)] == [1, -1, 0, 0, 0, 0]
+
+
+def test_written_record_reads_back_with_every_field() -> None:
+    size = 5
+    moves = [(_core.WHITE, parse_vertex("C3", size)), (_core.BLACK, parse_vertex("D4", size)), (_core.WHITE, 25)]
+    setup = [(_core.BLACK, parse_vertex("B2", size)), (_core.BLACK, parse_vertex("D2", size))]
+    record = SgfRecord(size=size, komi=0.5, moves=moves, setup=setup, black="b-name", white="w-name",
+                       result="W+R", handicap=2, event="ev", game_name="gn", comment="two\nlines", date="2024-01-02")
+    data = record_to_sgf(record)
+    root = sgf.Sgf_game.from_bytes(data).get_root()
+    assert root.get("PB") == "b-name" and root.get("PW") == "w-name" and root.get("EV") == "ev"
+    assert root.get("GN") == "gn" and root.get("C") == "two\nlines" and root.get("DT") == "2024-01-02"
+    loaded = load_sgf(data)
+    assert loaded.result == "W+R" and loaded.handicap == 2 and sorted(loaded.setup) == sorted(setup)
+    assert loaded.game.moves() == moves and loaded.game.komi == 0.5
+    assert b"RE[" not in record_to_sgf(SgfRecord(size=size, komi=0.5))

@@ -10,9 +10,9 @@ import pytest
 from sgfmill import sgf
 
 from engine import _core as core
-from engine.cli import main
 from selfplay.records import CorpusError, Records, load_corpus
 from selfplay.sgf_corpus import ConvertConfig, convert, parse_sgf
+from tengen_cli.main import main
 
 
 def random_moves(size: int, count: int, seed: int) -> list[tuple[int, int]]:
@@ -120,7 +120,7 @@ def test_converted_positions_replay(sgf_folder: Path, tmp_path: Path) -> None:
 
 
 def test_parse_errors_are_one_line() -> None:
-    from selfplay.sgf_corpus import SgfError
+    from engine.sgf import SgfError
 
     for data in (b"", b"(;SZ[9];B[zz])", b"(;SZ[30];B[aa])", b"(;SZ[9];B[aa];B[aa])"):
         with pytest.raises(SgfError) as info:

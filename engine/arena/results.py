@@ -2,7 +2,7 @@
 fsync'd as each game ends, so a stopped or crashed tournament loses at most the games in play.
 
 A last line cut short by a crash is dropped when the file is opened again (the file is
-rewritten without it under a temporary name, then renamed); an unreadable line anywhere else
+rewritten without it atomically, engine.atomic_io); an unreadable line anywhere else
 is refused rather than silently dropped.
 """
 
@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from engine.arena.match import GameResult
-from engine.arena.players import ConfigError
+from engine.atomic_io import atomic_write_text
+from engine.errors import ConfigError
 
 
 def _parse(line: str) -> GameResult | None:
@@ -45,9 +46,7 @@ class ResultsFile:
             else:
                 raise ConfigError(f"line {number} of {self.path} is not a game result; use another --out folder")
         if repair and (self.dropped or (text and not text.endswith("\n"))):
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text("".join(line + "\n" for line in lines[: len(lines) - self.dropped]))
-            os.replace(tmp, self.path)
+            atomic_write_text(self.path, "".join(line + "\n" for line in lines[: len(lines) - self.dropped]))
 
     def append(self, result: GameResult) -> None:
         line = json.dumps(result.to_json(), sort_keys=True)

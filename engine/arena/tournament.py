@@ -16,7 +16,6 @@ command plays only the games missing from results.jsonl.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -28,9 +27,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.arena.config import GameSpec, TournamentConfig
+from engine.arena.engines import EngineInfo, probe_engine
 from engine.arena.match import GameResult, play_game
-from engine.arena.players import ConfigError, PlayerInfo, probe_player
 from engine.arena.results import ResultsFile
+from engine.atomic_io import atomic_write_text
+from engine.errors import ConfigError
 from engine.gtp_client import find_gnugo
 
 RESULTS = "results.jsonl"
@@ -44,7 +45,7 @@ class TournamentRun:
     finish_order: tuple[GameResult, ...]  # the same games in the order they finished
     played: int  # games finished by this run
     scheduled: int
-    players: tuple[PlayerInfo, ...]
+    players: tuple[EngineInfo, ...]
 
     @property
     def complete(self) -> bool:
@@ -53,9 +54,7 @@ class TournamentRun:
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _claim_folder(config: TournamentConfig, out: Path) -> None:
@@ -106,13 +105,13 @@ def running_score(results: list[GameResult] | tuple[GameResult, ...], names: tup
     return " ".join(f"{n} {points[n]:g}/{games[n]}" for n in shown)
 
 
-def probe_players(config: TournamentConfig) -> tuple[PlayerInfo, ...]:
+def probe_players(config: TournamentConfig) -> tuple[EngineInfo, ...]:
     """Starts each player once (name, version, board size); ConfigError when one cannot play."""
     needs_gnugo = config.rules.referee == "gnugo" or config.rules.score_by == "gnugo"
     if needs_gnugo and find_gnugo() is None:
         raise ConfigError("the GnuGo referee is required by this config but GnuGo is not installed "
                           "(apt-get install gnugo)")
-    return tuple(probe_player(p, config.rules.size) for p in config.players)
+    return tuple(probe_engine(p, config.rules.size) for p in config.players)
 
 
 def run_tournament(
