@@ -17,9 +17,10 @@ import time
 import numpy as np
 import torch
 
-from engine.evaluators import TorchEvaluator, pick_device
+from engine.evaluators import TorchEvaluator
 from engine.nets import NetConfig, build_net
 from engine.search import BatchedRunner, SearchSettings
+from engine.torch_device import pick_device
 
 
 def main() -> None:

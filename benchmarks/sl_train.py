@@ -18,8 +18,9 @@ import time
 import torch
 
 from benchmarks.features import random_records
+from engine.torch_device import pick_device
 from selfplay.records import load_corpus
-from selfplay.train_sl import load_config, pick_device, train
+from selfplay.train_sl import load_config, train
 
 
 def gpu_sampler(stop: threading.Event, out: list[float]) -> None:

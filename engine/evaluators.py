@@ -14,13 +14,7 @@ import torch
 
 from engine import _core
 from engine.nets import GoNet
-
-
-def pick_device(requested: str | None = None) -> torch.device:
-    """`requested` ("cpu", "cuda", "cuda:1") or the best available device."""
-    if requested:
-        return torch.device(requested)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+from engine.torch_device import autocast, pick_device
 
 
 def search_feature_set(policy_net: GoNet | None, value_net: GoNet | None) -> str:
@@ -60,10 +54,7 @@ class TorchEvaluator:
         self.amp = amp and self.device.type == "cuda"
 
     def _autocast(self) -> contextlib.AbstractContextManager[object]:
-        if self.amp:
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            return torch.autocast("cuda", dtype=dtype)
-        return contextlib.nullcontext()
+        return autocast(self.device) if self.amp else contextlib.nullcontext()
 
     def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
         x = torch.from_numpy(inputs).to(self.device, non_blocking=True)

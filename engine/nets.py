@@ -15,6 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from engine import _core as core
+from engine.errors import ConfigError
+
+MAX_BLOCKS = 1000  # a residual tower deeper than this is a typo (it would not fit in memory)
+MAX_WIDTH = 65536  # channels or hidden units
 
 ARCHITECTURES = ("policy", "value", "policy_value")
 
@@ -33,19 +37,21 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(
+            raise ConfigError(
                 f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}"
             )
         if self.feature_set not in core.FEATURE_SETS:
-            raise ValueError(
+            raise ConfigError(
                 f"feature set must be one of {', '.join(core.FEATURE_SETS)}, not {self.feature_set!r}"
             )
         if not core.MIN_SIZE <= self.board_size <= core.MAX_SIZE:
-            raise ValueError(f"board size must be in {core.MIN_SIZE}..{core.MAX_SIZE}, not {self.board_size}")
+            raise ConfigError(f"board size must be in {core.MIN_SIZE}..{core.MAX_SIZE}, not {self.board_size}")
         if self.blocks < 0 or self.channels < 1 or self.value_hidden < 1:
-            raise ValueError("blocks must be >= 0 and channels, value_hidden >= 1")
+            raise ConfigError("blocks must be >= 0 and channels, value_hidden >= 1")
+        if self.blocks > MAX_BLOCKS or self.channels > MAX_WIDTH or self.value_hidden > MAX_WIDTH:
+            raise ConfigError(f"blocks must be at most {MAX_BLOCKS} and channels, value_hidden at most {MAX_WIDTH}")
         if self.stem_kernel < 1 or self.stem_kernel % 2 == 0:
-            raise ValueError("stem_kernel must be a positive odd number")
+            raise ConfigError("stem_kernel must be a positive odd number")
 
     @property
     def input_planes(self) -> int:

@@ -24,47 +24,53 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine import _core
+from engine.config import from_mapping
+from engine.errors import ConfigError
 
 POLICIES = ("net", "uniform", "heuristic", "rollout")
 
 
-class ConfigError(ValueError):
-    """A search configuration a user wrote is invalid; the message says which field and why."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchSettings:
-    """Search configuration (mirrors the C++ SearchConfig; see csrc/search/batched.h)."""
+    """Settings of the batched search, field for field the C++ SearchConfig.
 
-    visits: int = 200
-    leaves_per_game: int = 1
-    batch_size: int = 64
-    c_puct: float = 1.5
-    c_puct_base: float = 0.0
-    fpu_reduction: float = 0.25
-    virtual_loss: float = 3.0
-    policy: str = "net"
-    use_value: bool = True
-    use_rollouts: bool = False
-    lambda_: float = 0.5
-    rollout_threads: int = 1
-    features: str = "alphago"
-    random_symmetry: bool = True
-    root_noise: bool = False
+    The C++ side lists them once (csrc/search/search_config.h, X-macro tables with the same
+    defaults); tests/test_settings_parity.py keeps this class equal to it. The first group is
+    read by every search (GTP, arena, self-play); the second only by the self-play driver.
+    """
+
+    # -- Search --------------------------------------------------------------------------
+    visits: int = 200  # simulations per move; 1 plays from the priors (no search)
+    leaves_per_game: int = 1  # leaves in flight per game in one gather
+    batch_size: int = 64  # most leaves one gather writes
+    c_puct: float = 1.5  # exploration constant
+    c_puct_base: float = 0.0  # > 0: AlphaZero's growth, c_puct + log((1 + N + base) / base)
+    fpu_reduction: float = 0.25  # unvisited child value = parent value - this
+    virtual_loss: float = 3.0  # losses a leaf in flight counts as
+    policy: str = "net"  # tree priors: one of POLICIES
+    use_value: bool = True  # value network on
+    use_rollouts: bool = False  # rollouts on
+    lambda_: float = 0.5  # rollout weight when both value and rollouts are on ("lambda" in files)
+    rollout_threads: int = 1  # threads playing one gather's rollouts
+    features: str = "alphago"  # input feature set (_core.feature_sets())
+    random_symmetry: bool = True  # evaluate each leaf in a symmetry picked from its hash
+    gumbel: bool = False  # Gumbel-top-k sampling with sequential halving at the root
+    gumbel_considered: int = 16  # root moves Gumbel-top-k keeps
+    reuse_tree: bool = True  # keep the played move's subtree
+    cache_size: int = 0  # NN cache entries (0: off)
+    seed: int = 1
+
+    # -- Self-play only --------------------------------------------------------------------
+    root_noise: bool = False  # Dirichlet noise on the root priors
     dirichlet_alpha: float = 0.03
     dirichlet_epsilon: float = 0.25
-    gumbel: bool = False
-    gumbel_considered: int = 16
-    temperature_moves: int = 0
+    temperature_moves: int = 0  # moves (from the start) chosen by visit sampling
     temperature: float = 1.0
-    resign_threshold: float = -2.0
-    no_resign_fraction: float = 0.1
-    max_moves: int = 0
-    reuse_tree: bool = True
-    cache_size: int = 0
-    full_search_prob: float = 1.0
-    fast_visits: int = 0
-    seed: int = 1
+    resign_threshold: float = -2.0  # resign when the best root value falls below (< -1: never)
+    no_resign_fraction: float = 0.1  # games that never resign (false-positive check)
+    max_moves: int = 0  # game length cap (0: 2 * size * size)
+    full_search_prob: float = 1.0  # playout cap randomisation: chance of a full search
+    fast_visits: int = 0  # visits of the other searches (0: off)
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -96,30 +102,17 @@ class SearchSettings:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SearchSettings:
-        """Builds settings from a config file's mapping; unknown keys and bad types are errors."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            name = "lambda_" if key == "lambda" else key
-            if name not in fields:
-                raise ConfigError(f"search config: unknown key '{key}' (known: {', '.join(sorted(fields))})")
-            default = fields[name].default
-            if isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise ConfigError(f"search config: '{key}' must be true or false, not {value!r}")
-            elif isinstance(default, int):
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise ConfigError(f"search config: '{key}' must be an integer, not {value!r}")
-            elif isinstance(default, float):
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ConfigError(f"search config: '{key}' must be a number, not {value!r}")
-                value = float(value)
-            elif isinstance(default, str) and not isinstance(value, str):
-                raise ConfigError(f"search config: '{key}' must be a string, not {value!r}")
-            kwargs[name] = value
-        return cls(**kwargs)
+        """Builds settings from a config file's mapping (engine.config, the one strict loader): unknown
+        keys, bad types and nan/inf are errors; `lambda` in files is the field `lambda_`."""
+        try:
+            return from_mapping(cls, data)
+        except ConfigError as exc:
+            message = str(exc)
+            prefix = "" if message.startswith("search config:") else "search config: "
+            raise ConfigError(prefix + message) from None
 
     def to_core(self) -> _core.SearchConfig:
+        """The C++ SearchConfig with every field copied by name."""
         config = _core.SearchConfig()
         for f in dataclasses.fields(self):
             setattr(config, f.name, getattr(self, f.name))

@@ -6,7 +6,8 @@ against a config (or a board size) that differs raises WeightsError naming what 
 
 A checkpoint adds the optimizer's tensors (under "optimizer/") and, as JSON metadata, the
 optimizer's scalar state and parameter groups plus the trainer's own state, so training
-resumes exactly where it stopped. Files are written to a temporary name and renamed.
+resumes exactly where it stopped. Files are written atomically (engine.atomic_io:
+temporary name, fsync, rename).
 
 A rollout-policy file (format tengen-rollout-1) holds one tensor, the weight of every local
 pattern feature id of csrc/go/rollout.h; it loads into the C++ RolloutPolicy.
@@ -15,7 +16,6 @@ pattern feature id of csrc/go/rollout.h; it loads into the C++ RolloutPolicy.
 from __future__ import annotations
 
 import json
-import os
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,8 @@ from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from engine import _core
+from engine.atomic_io import atomic_path
+from engine.errors import TengenError
 from engine.nets import GoNet, NetConfig, build_net
 
 WEIGHTS_FORMAT = "tengen-weights-1"
@@ -36,7 +38,7 @@ _OPT_PREFIX = "optimizer/"
 _MODEL_PREFIX = "model/"
 
 
-class WeightsError(ValueError):
+class WeightsError(TengenError, ValueError):
     """A weights or checkpoint file is missing, unreadable or made for a different network."""
 
 
@@ -47,11 +49,9 @@ def tengen_version() -> str:
         return "unknown"
 
 
-def _atomic_save(tensors: dict[str, Tensor], meta: dict[str, str], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+def _save_tensors(tensors: dict[str, Tensor], meta: dict[str, str], path: Path) -> None:
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=meta)
 
 
 def _read(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
@@ -96,7 +96,7 @@ def save_weights(path: str | Path, net: GoNet, extra: dict[str, str] | None = No
     meta = {"format": WEIGHTS_FORMAT, "tengen_version": tengen_version(), **net.config.to_metadata()}
     if extra:
         meta.update({k: str(v) for k, v in extra.items()})
-    _atomic_save(dict(net.state_dict()), meta, Path(path))
+    _save_tensors(dict(net.state_dict()), meta, Path(path))
 
 
 def read_config(path: str | Path) -> NetConfig:
@@ -186,7 +186,7 @@ def save_checkpoint(
         "optimizer": json.dumps(opt_info),
         "trainer": json.dumps(trainer_state),
     }
-    _atomic_save(tensors, meta, Path(path))
+    _save_tensors(tensors, meta, Path(path))
 
 
 def load_checkpoint(path: str | Path, net: GoNet, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def load_checkpoint(path: str | Path, net: GoNet, optimizer: torch.optim.Optimiz
 def save_rollout_weights(path: str | Path, weights: np.ndarray, extra: dict[str, str]) -> None:
     meta = {"format": ROLLOUT_FORMAT, "num_features": str(_core.ROLLOUT_FEATURES),
             "tengen_version": tengen_version(), **extra}  # fmt: skip
-    _atomic_save({"weights": torch.from_numpy(np.ascontiguousarray(weights, np.float32))}, meta, Path(path))
+    _save_tensors({"weights": torch.from_numpy(np.ascontiguousarray(weights, np.float32))}, meta, Path(path))
 
 
 def load_rollout_weights(path: str | Path) -> np.ndarray:

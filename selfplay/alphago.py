@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,12 @@ import yaml
 from tqdm import tqdm
 
 from engine import _core
+from engine.atomic_io import atomic_write_bytes, atomic_write_text
 from engine.evaluators import TorchEvaluator
 from engine.nets import GoNet
+from engine.torch_device import autocast, pick_device
 from engine.weights import load_net, load_rollout_policy
-from selfplay.learner import Learner, autocast, resolve_device
+from selfplay.learner import Learner
 from selfplay.match import (
     MatchResult,
     PolicyPlayer,
@@ -53,9 +55,9 @@ from selfplay.match import (
 )
 from selfplay.recipe import AlphaGoRecipe, RecipeError
 from selfplay.records import Records
-from selfplay.run_dir import RunDir, State, atomic_write_bytes, atomic_write_text
+from selfplay.run_dir import RunDir, State
 from selfplay.selfplay_shards import GameStore, Shard
-from selfplay.zero import Scalars, _seed
+from selfplay.torch_setup import Scalars, derive_seed, set_threads
 
 Log = Callable[[str], None]
 
@@ -79,7 +81,7 @@ def _match(
 ) -> MatchResult:
     e = recipe.eval
     return play_match(
-        a, b, e.games, recipe.board_size, recipe.komi, _seed(recipe.seed, seed_part), e.opening_moves,
+        a, b, e.games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, seed_part), e.opening_moves,
         e.parallel, sgf_dir=run.eval / name,
     )
 
@@ -120,9 +122,9 @@ def sl_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log,
     from selfplay.train_sl import SLConfig, train
 
     shards = run.root / "corpus" / "shards"
-    t = recipe.sl_train_config("sl", shards, run.root / "sl")
+    t = recipe.sl_train_config(shards, run.root / "sl")
     t = dataclasses.replace(t, progress=progress)
-    result = train(SLConfig(recipe.sl.net, t), resume=True)
+    result = train(SLConfig(net=recipe.sl.net, train=t), resume=True)
     weights = run.weights / "sl_policy.safetensors"
     atomic_write_bytes(weights, Path(result.weights_path).read_bytes())
     net = load_net(weights, expected=recipe.sl.net, device=device)
@@ -219,7 +221,7 @@ def rl_games(
     opp_net = load_net(opponent, expected=recipe.sl.net, device=device)
     them = PolicyPlayer(opponent.stem, opp_net, device, sample=True, temperature=cfg.temperature)
     res = play_match(
-        me, them, cfg.games_per_iteration, recipe.board_size, recipe.komi, _seed(recipe.seed, 300, iteration),
+        me, them, cfg.games_per_iteration, recipe.board_size, recipe.komi, derive_seed(recipe.seed, 300, iteration),
         opening_moves=0, parallel=cfg.games_per_iteration,
     )
     games = [
@@ -227,11 +229,11 @@ def rl_games(
     ]
     shard = Shard.from_games(games, list(range(len(games))), f"rl/iter_{iteration:04d}")
     if cfg.sgf:
-        from selfplay.selfplay_shards import write_sgf
+        from engine.sgf import write_sgf
 
         for i, g in enumerate(games):
             names = (me.name, them.name) if i % 2 == 0 else (them.name, me.name)
-            write_sgf(run.games("rl") / "sgf" / f"iter_{iteration:04d}_game_{i:03d}.sgf", g, *names)
+            write_sgf(run.games("rl") / "sgf" / f"iter_{iteration:04d}_game_{i:03d}.sgf", g.sgf_record(*names))
     shard.save(path)
     return shard
 
@@ -251,25 +253,29 @@ def rl_update(recipe: AlphaGoRecipe, learner: Learner, shard: Shard, iteration: 
     adv = (z - baseline).astype(np.float32)
     rng = np.random.default_rng([recipe.seed, iteration, 301])
     b = cfg.optim.batch_size
-    losses = []
-    for _ in range(cfg.epochs_per_iteration):
-        order = rng.permutation(len(games))
-        for s in range(0, len(order), b):
-            sel = order[s : s + b]
-            planes, masks, actions = replay_positions(r, games[sel], moves[sel], recipe.sl.net.feature_set)
-            x, m, a, w = (learner.to_tensor(v) for v in (planes, masks, actions, adv[sel]))
+    Arrays = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
-            def loss_fn(net: GoNet, x=x, m=m, a=a, w=w) -> tuple[torch.Tensor, dict[str, float]]:
-                logits = net(x).policy.float().masked_fill(m == 0, -1e9) / cfg.temperature  # type: ignore[union-attr]
-                logp = torch.log_softmax(logits, dim=1).gather(1, a[:, None]).squeeze(1)
-                return -(w * logp).mean(), {}
+    def batches() -> Iterator[Arrays]:
+        for _ in range(cfg.epochs_per_iteration):
+            order = rng.permutation(len(games))
+            for s in range(0, len(order), b):
+                sel = order[s : s + b]
+                planes, masks, actions = replay_positions(r, games[sel], moves[sel], recipe.sl.net.feature_set)
+                x, m, a, w = (learner.to_tensor(v) for v in (planes, masks, actions, adv[sel]))
+                yield x, m, a, w
 
-            losses.append(learner.step(loss_fn)["loss"])
+    def loss_fn(net: GoNet, batch: Arrays) -> tuple[torch.Tensor, dict[str, float]]:
+        x, m, a, w = batch
+        logits = net(x).policy.float().masked_fill(m == 0, -1e9) / cfg.temperature
+        logp = torch.log_softmax(logits, dim=1).gather(1, a[:, None]).squeeze(1)
+        return -(w * logp).mean(), {}
+
+    means = learner.fit(batches(), loss_fn, desc=f"rl iteration {iteration}", progress=False)
     return {
         "win_rate": float((z_game > 0).mean() + 0.5 * (z_game == 0).mean()),
         "baseline": baseline,
         "positions": float(len(games)),
-        "loss": float(np.mean(losses)) if losses else float("nan"),
+        "loss": means.get("loss", float("nan")),
     }
 
 
@@ -278,7 +284,8 @@ def rl_stage(
 ) -> dict[str, Any]:
     cfg = recipe.rl
     sl_weights = run.weights / "sl_policy.safetensors"
-    learner = Learner(recipe.sl.net, cfg.optim, device, run.checkpoints / "rl.safetensors", sl_weights, recipe.seed)
+    checkpoint = run.learner_checkpoint("rl")  # RunDirError when state.json says it was saved but it is gone
+    learner = Learner.for_config(recipe.sl.net, cfg.optim, device, checkpoint, sl_weights, recipe.seed)
     st = learner.state
     st.setdefault("iteration", 0)
     st.setdefault("pool", [_rel(run, sl_weights)])
@@ -299,6 +306,7 @@ def rl_stage(
             learner.save_weights(member, {"rl_iteration": str(it + 1)})
             st["pool"] = pool + [_rel(run, member)]
         learner.save()
+        run.checkpoint_saved("rl")
         scalars.add("rl/win_rate_vs_pool", stats["win_rate"], it)
         scalars.add("rl/loss", stats["loss"], it)
         bar.update(1)
@@ -349,7 +357,7 @@ def value_games(
 
         play_out(boards, player_for, rng)
         for j, g in enumerate(boards):
-            rec = finished_record(g, 200, _seed(recipe.seed, 401, first + j))
+            rec = finished_record(g, 200, derive_seed(recipe.seed, 401, first + j))
             k = min(int(u[j]) + 1, len(rec.moves) - 1)
             store.add(dataclasses.replace(rec, extras={"value_move": float(k)}), "sl/rl", "sl/rl")
             bar.update(1)
@@ -380,7 +388,7 @@ def train_value(
 ) -> dict[str, Any]:
     v = recipe.value
     fs = v.net.feature_set
-    learner = Learner(v.net, v.optim, device, run.checkpoints / "value.safetensors", None, recipe.seed)
+    learner = Learner.for_config(v.net, v.optim, device, run.learner_checkpoint("value"), None, recipe.seed)
     st = learner.state
     st.setdefault("epoch", 0)
     n = shard.num_games
@@ -390,16 +398,20 @@ def train_value(
     hold, train_idx = np.sort(perm[:k]), np.sort(perm[k:])
     b = v.optim.batch_size
     bar = tqdm(total=v.epochs, initial=st["epoch"], desc="value net", unit="epoch", disable=not progress, leave=False)
+
+    def batches(order: np.ndarray, syms: np.ndarray) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for s in range(0, len(order), b):
+            planes, z = _value_arrays(shard, order[s : s + b], fs, syms[s : s + b])
+            yield learner.to_tensor(planes), learner.to_tensor(z)
+
     while st["epoch"] < v.epochs:
         rng = np.random.default_rng([recipe.seed, 403, st["epoch"]])
         order = rng.permutation(train_idx)
         syms = rng.integers(0, 8, len(order))
-        for s in range(0, len(order), b):
-            planes, z = _value_arrays(shard, order[s : s + b], fs, syms[s : s + b])
-            x, zt = learner.to_tensor(planes), learner.to_tensor(z)
-            learner.step(lambda net, x=x, zt=zt: value_loss(net, x, zt))
+        learner.fit(batches(order, syms), lambda net, batch: value_loss(net, *batch), progress=False)
         st["epoch"] += 1
         learner.save()
+        run.checkpoint_saved("value")
         bar.update(1)
     bar.close()
 
@@ -409,7 +421,7 @@ def train_value(
         with torch.inference_mode(), autocast(device):
             for s in range(0, len(idx), 512):
                 planes, z = _value_arrays(shard, idx[s : s + 512], fs, None)
-                out = learner.net(learner.to_tensor(planes)).value.float().cpu().numpy()  # type: ignore[union-attr]
+                out = learner.net(learner.to_tensor(planes)).value.float().cpu().numpy()
                 errs.append((out - z) ** 2)
                 signs.append(np.sign(out) == z)
         return float(np.concatenate(errs).mean()), float(np.concatenate(signs).mean())
@@ -472,9 +484,8 @@ def combined_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log
 
 
 def run_alphago(recipe: AlphaGoRecipe, run: RunDir, state: State, log: Log, progress: bool = True) -> dict[str, Any]:
-    device = resolve_device(recipe.device)
-    if recipe.torch_threads:
-        torch.set_num_threads(recipe.torch_threads)
+    device = pick_device(recipe.device)
+    set_threads(recipe.torch_threads)
     scalars = Scalars(run.tensorboard)
     try:
         if not state.is_done("corpus"):

@@ -1,58 +1,78 @@
 """Typed, frozen recipe configs for `tengen train`, loaded strictly from YAML.
 
 A recipe file names its kind with `recipe: alphazero | alphago` and holds nested sections that
-map onto the frozen dataclasses below. Loading rejects, with one sentence naming the key:
-unknown keys, values of the wrong type, and impossible values (negative counts, a window smaller
-than a batch, ...). Search sections go through engine.search.SearchSettings.from_mapping and
-network sections through engine.nets.NetConfig, so their checks are the same everywhere.
+map onto the frozen dataclasses below through engine.config (the one strict loader): unknown
+keys, values of the wrong type, nan/inf and impossible values (negative counts, a window smaller
+than a batch, ...) are refused with one sentence naming the dotted key. Range checks live in each
+section's `__post_init__`. Search sections go through engine.search.SearchSettings.from_mapping
+and network sections through engine.nets.NetConfig, so their checks are the same everywhere.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, Literal
 
 from engine import _core
+from engine.arena.engines import MAX_GNUGO_LEVEL
+from engine.config import (
+    MAX_BATCH,
+    MAX_COUNT,
+    MAX_EPOCHS,
+    MAX_LR,
+    MAX_SEED,
+    MAX_THREADS,
+    from_mapping,
+    load_yaml,
+    require,
+    require_at_most,
+    require_finite,
+)
+from engine.errors import ConfigError
 from engine.nets import NetConfig
-from engine.search import ConfigError, SearchSettings
+from engine.search import SearchSettings
+from engine.torch_device import DEVICE_NAMES, is_device_name
+from selfplay.torch_setup import OptimConfig
 
 RECIPES = ("alphazero", "alphago")
+MAX_KOMI = 150.0  # |komi| beyond this is a typo, not a rule
 
 
-class RecipeError(ValueError):
+class RecipeError(ConfigError):
     """A recipe file that cannot be used; the message is one sentence naming the key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecipeCommon:
+    """The top-level settings every recipe has: board, komi, seed and where torch runs."""
+
+    board_size: int = 9
+    komi: float = 7.5
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    torch_threads: int = 0  # 0: torch's default
+
+    def __post_init__(self) -> None:
+        require(_core.MIN_SIZE <= self.board_size <= _core.MAX_SIZE, "board_size", "is not a supported size")
+        require_finite(self.komi, "komi")
+        half_points = self.komi * 2 == int(self.komi * 2)
+        require(abs(self.komi) <= MAX_KOMI and half_points, "komi", f"must be a multiple of 0.5 <= {MAX_KOMI:g}")
+        require(self.seed >= 0, "seed", "must be >= 0")
+        require_at_most(self.seed, MAX_SEED - 16, "seed")  # the recipe derives seed + k for its parts
+        require(is_device_name(self.device), "device", f"must be {DEVICE_NAMES}, not {self.device!r}")
+        require(self.torch_threads >= 0, "torch_threads", "must be >= 0")
+        require_at_most(self.torch_threads, MAX_THREADS, "torch_threads")
 
 
 # ---------------------------------------------------------------------------------------------
 # Shared sections
 
 
-@dataclass(frozen=True)
-class OptimConfig:
-    """Optimizer and batch of one learner."""
-
-    optimizer: str = "adamw"  # sgd | adamw
-    lr: float = 1e-3
-    momentum: float = 0.9  # sgd only
-    weight_decay: float = 1e-4
-    batch_size: int = 128
-
-    def check(self, where: str) -> None:
-        _require(self.optimizer in ("sgd", "adamw"), f"{where}.optimizer must be sgd or adamw")
-        _require(self.lr > 0, f"{where}.lr must be positive")
-        _require(self.weight_decay >= 0, f"{where}.weight_decay must be >= 0")
-        _require(0 <= self.momentum < 1, f"{where}.momentum must be in [0, 1)")
-        _require(self.batch_size >= 1, f"{where}.batch_size must be at least 1")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MatchConfig:
     """Evaluation matches: `games` games, colours alternating, after `opening_moves` random moves
     shared by each pair of games. Policy players sample from their softmax when `sample`;
@@ -64,32 +84,41 @@ class MatchConfig:
     parallel: int = 32
     search: Mapping[str, Any] = field(default_factory=dict)
 
-    def check(self, where: str) -> None:
-        _require(self.games >= 2 and self.games % 2 == 0, f"{where}.games must be an even number >= 2")
-        _require(self.opening_moves >= 0, f"{where}.opening_moves must be >= 0")
-        _require(self.parallel >= 1, f"{where}.parallel must be at least 1")
+    def __post_init__(self) -> None:
+        require(self.games >= 2 and self.games % 2 == 0, "games", "must be an even number >= 2")
+        require_at_most(self.games, MAX_COUNT, "games")
+        require(0 <= self.opening_moves <= 1000, "opening_moves", "must be from 0 to 1000")
+        require(self.parallel >= 1, "parallel", "must be at least 1")
+        require_at_most(self.parallel, MAX_BATCH, "parallel")
 
 
 # ---------------------------------------------------------------------------------------------
 # AlphaZero
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ZeroSelfplay:
+    """Self-play of one iteration: games, game slots of the batched search, shard size."""
+
     games_per_iteration: int = 64
     parallel_games: int = 32  # game slots in one batched search (one NN batch per step)
     games_per_shard: int = 16
     sgf: bool = True
     search: Mapping[str, Any] = field(default_factory=dict)  # engine.search.SearchSettings fields
 
-    def check(self, where: str) -> None:
-        _require(self.games_per_iteration >= 1, f"{where}.games_per_iteration must be at least 1")
-        _require(self.parallel_games >= 1, f"{where}.parallel_games must be at least 1")
-        _require(self.games_per_shard >= 1, f"{where}.games_per_shard must be at least 1")
+    def __post_init__(self) -> None:
+        require(self.games_per_iteration >= 1, "games_per_iteration", "must be at least 1")
+        require_at_most(self.games_per_iteration, MAX_COUNT, "games_per_iteration")
+        require(self.parallel_games >= 1, "parallel_games", "must be at least 1")
+        require_at_most(self.parallel_games, MAX_BATCH, "parallel_games")
+        require(self.games_per_shard >= 1, "games_per_shard", "must be at least 1")
+        require_at_most(self.games_per_shard, MAX_COUNT, "games_per_shard")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ZeroTrain:
+    """The learner's steps per iteration on the replay window of the most recent games."""
+
     steps_per_iteration: int = 100
     window_games: int = 500  # replay buffer: the most recent games on disk
     value_weight: float = 1.0
@@ -97,15 +126,17 @@ class ZeroTrain:
     checkpoint_every: int = 50  # learner steps
     optim: OptimConfig = OptimConfig()
 
-    def check(self, where: str) -> None:
-        _require(self.steps_per_iteration >= 1, f"{where}.steps_per_iteration must be at least 1")
-        _require(self.window_games >= 1, f"{where}.window_games must be at least 1")
-        _require(self.value_weight >= 0, f"{where}.value_weight must be >= 0")
-        _require(self.checkpoint_every >= 1, f"{where}.checkpoint_every must be at least 1")
-        self.optim.check(f"{where}.optim")
+    def __post_init__(self) -> None:
+        require(self.steps_per_iteration >= 1, "steps_per_iteration", "must be at least 1")
+        require_at_most(self.steps_per_iteration, MAX_COUNT, "steps_per_iteration")
+        require(self.window_games >= 1, "window_games", "must be at least 1")
+        require_at_most(self.window_games, MAX_COUNT, "window_games")
+        weight_ok = math.isfinite(self.value_weight) and 0 <= self.value_weight <= 1e3
+        require(weight_ok, "value_weight", "must be in [0, 1000]")
+        require(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Gating:
     """New net against the best so far: promoted when its win rate reaches `win_rate` after
     `games` games, or earlier when the SPRT (elo0, elo1, alpha, beta) accepts H1."""
@@ -119,21 +150,23 @@ class Gating:
     alpha: float = 0.05
     beta: float = 0.05
 
-    def check(self, where: str) -> None:
-        _require(self.games >= 2 and self.games % 2 == 0, f"{where}.games must be an even number >= 2")
-        _require(0 < self.win_rate < 1, f"{where}.win_rate must be in (0, 1)")
-        _require(self.elo1 > self.elo0, f"{where}.elo1 must be greater than elo0")
-        _require(0 < self.alpha < 1 and 0 < self.beta < 1, f"{where}.alpha and beta must be in (0, 1)")
+    def __post_init__(self) -> None:
+        require(self.games >= 2 and self.games % 2 == 0, "games", "must be an even number >= 2")
+        require_at_most(self.games, MAX_COUNT, "games")
+        require(0 < self.win_rate < 1, "win_rate", "must be in (0, 1)")
+        require(self.elo1 > self.elo0, "elo1", "must be greater than elo0")
+        require(
+            0 < self.alpha < 1 and 0 < self.beta < 1 and self.alpha + self.beta < 1,
+            "alpha",
+            "and beta must be in (0, 1) with alpha + beta < 1",
+        )
 
 
-@dataclass(frozen=True)
-class ZeroRecipe:
-    recipe: str = "alphazero"
-    board_size: int = 9
-    komi: float = 7.5
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    torch_threads: int = 0  # 0: torch's default
+@dataclass(frozen=True, kw_only=True)
+class ZeroRecipe(RecipeCommon):
+    """The AlphaZero recipe (selfplay/zero.py)."""
+
+    recipe: Literal["alphazero"] = "alphazero"
     iterations: int = 10
     init_weights: str = ""  # start the learner from these policy_value weights (e.g. supervised)
     net: NetConfig = NetConfig(architecture="policy_value", feature_set="raw")
@@ -142,55 +175,51 @@ class ZeroRecipe:
     gating: Gating = Gating()
     eval: MatchConfig = MatchConfig()
 
-    def check(self) -> None:
-        _require(self.recipe == "alphazero", "recipe must be alphazero")
-        _require(_core.MIN_SIZE <= self.board_size <= _core.MAX_SIZE, "board_size is not a supported size")
-        _require(self.iterations >= 1, "iterations must be at least 1")
-        _require(self.net.architecture == "policy_value", "net.architecture must be policy_value for alphazero")
-        _require(self.net.board_size == self.board_size, "net.board_size must equal board_size")
-        _require(self.torch_threads >= 0, "torch_threads must be >= 0")
-        _check_device(self.device)
-        self.selfplay.check("selfplay")
-        self.train.check("train")
-        self.gating.check("gating")
-        self.eval.check("eval")
-        self.search_settings()  # validates the search section
-        _require(
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.iterations >= 1, "iterations", "must be at least 1")
+        require_at_most(self.iterations, MAX_EPOCHS, "iterations")
+        require(self.net.architecture == "policy_value", "net.architecture", "must be policy_value for alphazero")
+        require(self.net.board_size == self.board_size, "net.board_size", "must equal board_size")
+        require(
             self.search_settings().features == self.net.feature_set,
-            "selfplay.search.features must equal net.feature_set (leave it out to use the net's)",
+            "selfplay.search.features",
+            "must equal net.feature_set (leave it out to use the net's)",
         )
+        self.eval_settings()  # validates the eval search section
 
     def search_settings(self) -> SearchSettings:
         s = dict(self.selfplay.search)
         s.setdefault("features", self.net.feature_set)
         s.setdefault("seed", self.seed + 1)
-        try:
-            return SearchSettings.from_mapping(s)
-        except ConfigError as exc:
-            raise RecipeError(str(exc).replace("search config:", "selfplay.search:")) from exc
+        return _search(s, "selfplay.search")
 
     def eval_settings(self) -> SearchSettings:
         """Search for evaluation and gating matches: self-play's, without noise or randomness."""
-        s = dataclasses.asdict(self.search_settings())
+        s = {"lambda" if k == "lambda_" else k: v for k, v in dataclasses.asdict(self.search_settings()).items()}
         s.update(
             root_noise=False, temperature_moves=0, resign_threshold=-2.0, full_search_prob=1.0, fast_visits=0
         )
         s.update(self.eval.search)
-        try:
-            return SearchSettings.from_mapping(s)
-        except ConfigError as exc:
-            raise RecipeError(str(exc).replace("search config:", "eval.search:")) from exc
+        return _search(s, "eval.search")
+
+
+def _search(values: Mapping[str, Any], where: str) -> SearchSettings:
+    try:
+        return SearchSettings.from_mapping(values)
+    except ConfigError as exc:
+        raise RecipeError(str(exc).replace("search config:", f"{where}:")) from None
 
 
 # ---------------------------------------------------------------------------------------------
 # AlphaGo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CorpusConfig:
     """Expert games: GnuGo against itself (source gnugo), or a folder of SGF files (source sgf)."""
 
-    source: str = "gnugo"  # gnugo | sgf
+    source: Literal["gnugo", "sgf"] = "gnugo"
     sgf_dir: str = ""
     games: int = 200
     level: int = 10
@@ -199,18 +228,21 @@ class CorpusConfig:
     opening_moves_min: int = 2
     opening_moves_max: int = 6
 
-    def check(self, where: str) -> None:
-        _require(self.source in ("gnugo", "sgf"), f"{where}.source must be gnugo or sgf")
-        _require(self.source != "sgf" or bool(self.sgf_dir), f"{where}.sgf_dir is needed when source is sgf")
-        _require(self.games >= 2, f"{where}.games must be at least 2")
-        _require(self.workers >= 1, f"{where}.workers must be at least 1")
-        _require(
-            0 <= self.opening_moves_min <= self.opening_moves_max,
-            f"{where} needs 0 <= opening_moves_min <= opening_moves_max",
+    def __post_init__(self) -> None:
+        require(self.source in ("gnugo", "sgf"), "source", "must be gnugo or sgf")
+        require(self.source != "sgf" or bool(self.sgf_dir), "sgf_dir", "is needed when source is sgf")
+        require(self.games >= 2, "games", "must be at least 2")
+        require_at_most(self.games, MAX_COUNT, "games")
+        require(0 <= self.level <= MAX_GNUGO_LEVEL, "level", f"must be a GnuGo level from 0 to {MAX_GNUGO_LEVEL}")
+        require(1 <= self.workers <= MAX_THREADS, "workers", f"must be from 1 to {MAX_THREADS}")
+        require(
+            0 <= self.opening_moves_min <= self.opening_moves_max <= 1000,
+            "opening_moves_min",
+            "must be >= 0 and <= opening_moves_max <= 1000",
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SLStage:
     """Supervised policy: selfplay.train_sl settings (data and out_dir are the run's)."""
 
@@ -218,7 +250,7 @@ class SLStage:
     train: Mapping[str, Any] = field(default_factory=dict)  # selfplay.train_sl.TrainConfig fields
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RLStage:
     """Policy gradient (REINFORCE with a baseline) in batched games without search against a
     pool of earlier policies."""
@@ -228,21 +260,21 @@ class RLStage:
     pool_every: int = 5  # the current policy joins the opponent pool every this many iterations
     temperature: float = 1.0  # softmax temperature when sampling moves
     epochs_per_iteration: int = 1  # passes over the iteration's positions
-    baseline: str = "mean"  # mean (the iteration's mean outcome) | none
+    baseline: Literal["mean", "none"] = "mean"  # mean (the iteration's mean outcome) | none
     sgf: bool = True
     optim: OptimConfig = OptimConfig(optimizer="sgd", lr=1e-3, batch_size=256)
 
-    def check(self, where: str) -> None:
-        _require(self.iterations >= 0, f"{where}.iterations must be >= 0")
-        _require(self.games_per_iteration >= 2, f"{where}.games_per_iteration must be at least 2")
-        _require(self.pool_every >= 1, f"{where}.pool_every must be at least 1")
-        _require(self.temperature > 0, f"{where}.temperature must be positive")
-        _require(self.epochs_per_iteration >= 1, f"{where}.epochs_per_iteration must be at least 1")
-        _require(self.baseline in ("mean", "none"), f"{where}.baseline must be mean or none")
-        self.optim.check(f"{where}.optim")
+    def __post_init__(self) -> None:
+        require(0 <= self.iterations <= MAX_EPOCHS, "iterations", f"must be from 0 to {MAX_EPOCHS}")
+        require(self.games_per_iteration >= 2, "games_per_iteration", "must be at least 2")
+        require_at_most(self.games_per_iteration, MAX_BATCH, "games_per_iteration")  # played at once
+        require(self.pool_every >= 1, "pool_every", "must be at least 1")
+        require(math.isfinite(self.temperature) and 0 < self.temperature <= 1e3, "temperature", "must be in (0, 1000]")
+        require(1 <= self.epochs_per_iteration <= MAX_EPOCHS, "epochs_per_iteration", f"must be from 1 to {MAX_EPOCHS}")
+        require(self.baseline in ("mean", "none"), "baseline", "must be mean or none")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ValueStage:
     """Value net on one position per RL self-play game (the position after a random move U)."""
 
@@ -253,15 +285,15 @@ class ValueStage:
     epochs: int = 10
     optim: OptimConfig = OptimConfig(optimizer="adamw", lr=1e-3, batch_size=128)
 
-    def check(self, where: str) -> None:
-        _require(self.games >= 10, f"{where}.games must be at least 10")
-        _require(self.parallel_games >= 1, f"{where}.parallel_games must be at least 1")
-        _require(0 < self.holdout_fraction < 0.5, f"{where}.holdout_fraction must be in (0, 0.5)")
-        _require(self.epochs >= 1, f"{where}.epochs must be at least 1")
-        self.optim.check(f"{where}.optim")
+    def __post_init__(self) -> None:
+        require(self.games >= 10, "games", "must be at least 10")
+        require_at_most(self.games, MAX_COUNT, "games")
+        require(1 <= self.parallel_games <= MAX_BATCH, "parallel_games", f"must be from 1 to {MAX_BATCH}")
+        require(0 < self.holdout_fraction < 0.5, "holdout_fraction", "must be in (0, 0.5)")
+        require(1 <= self.epochs <= MAX_EPOCHS, "epochs", f"must be from 1 to {MAX_EPOCHS}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RolloutStage:
     """AlphaGo's fast rollout policy: a linear softmax over local patterns fitted to the corpus
     (selfplay.train_rollout); with use_in_search the combined player's rollouts are played by it,
@@ -272,31 +304,29 @@ class RolloutStage:
     lr: float = 0.05
     use_in_search: bool = True
 
-    def check(self, where: str) -> None:
-        _require(self.epochs >= 1, f"{where}.epochs must be at least 1")
-        _require(self.batch_size >= 1, f"{where}.batch_size must be at least 1")
-        _require(self.lr > 0, f"{where}.lr must be positive")
+    def __post_init__(self) -> None:
+        require(1 <= self.epochs <= MAX_EPOCHS, "epochs", f"must be from 1 to {MAX_EPOCHS}")
+        require(1 <= self.batch_size <= MAX_BATCH, "batch_size", f"must be from 1 to {MAX_BATCH}")
+        require(math.isfinite(self.lr) and 0 < self.lr <= MAX_LR, "lr", f"must be positive, at most {MAX_LR:g}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CombinedStage:
     """The AlphaGo player: policy-net priors, value net and rollouts mixed by lambda in search."""
 
-    policy: str = "sl"  # sl | rl: which policy gives the priors (AlphaGo used the SL policy)
+    policy: Literal["sl", "rl"] = "sl"  # which policy gives the priors (AlphaGo used the SL policy)
     search: Mapping[str, Any] = field(default_factory=dict)
 
-    def check(self, where: str) -> None:
-        _require(self.policy in ("sl", "rl"), f"{where}.policy must be sl or rl")
+    def __post_init__(self) -> None:
+        require(self.policy in ("sl", "rl"), "policy", "must be sl or rl")
 
 
-@dataclass(frozen=True)
-class AlphaGoRecipe:
-    recipe: str = "alphago"
-    board_size: int = 9
+@dataclass(frozen=True, kw_only=True)
+class AlphaGoRecipe(RecipeCommon):
+    """The AlphaGo (2016) recipe (selfplay/alphago.py)."""
+
+    recipe: Literal["alphago"] = "alphago"
     komi: float = 7.0
-    seed: int = 0
-    device: str = "auto"
-    torch_threads: int = 0
     corpus: CorpusConfig = CorpusConfig()
     sl: SLStage = SLStage()
     rollout: RolloutStage = RolloutStage()
@@ -305,35 +335,27 @@ class AlphaGoRecipe:
     combined: CombinedStage = CombinedStage()
     eval: MatchConfig = MatchConfig()
 
-    def check(self) -> None:
-        _require(self.recipe == "alphago", "recipe must be alphago")
-        _require(_core.MIN_SIZE <= self.board_size <= _core.MAX_SIZE, "board_size is not a supported size")
-        _require(self.torch_threads >= 0, "torch_threads must be >= 0")
-        _check_device(self.device)
-        self.corpus.check("corpus")
-        _require(self.sl.net.architecture == "policy", "sl.net.architecture must be policy")
-        _require(self.sl.net.board_size == self.board_size, "sl.net.board_size must equal board_size")
-        _require(self.value.net.architecture == "value", "value.net.architecture must be value")
-        _require(self.value.net.board_size == self.board_size, "value.net.board_size must equal board_size")
-        self.rollout.check("rollout")
-        self.rl.check("rl")
-        self.value.check("value")
-        self.combined.check("combined")
-        self.eval.check("eval")
-        self.sl_train_config("sl", Path("."), Path("."))
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.sl.net.architecture == "policy", "sl.net.architecture", "must be policy")
+        require(self.sl.net.board_size == self.board_size, "sl.net.board_size", "must equal board_size")
+        require(self.value.net.architecture == "value", "value.net.architecture", "must be value")
+        require(self.value.net.board_size == self.board_size, "value.net.board_size", "must equal board_size")
+        self.sl_train_config(Path("."), Path("."))
         self.combined_settings()
 
-    def sl_train_config(self, where: str, data: Path, out_dir: Path) -> Any:
-        from selfplay.train_sl import TrainConfig, _build
+    def sl_train_config(self, data: Path, out_dir: Path) -> Any:
+        """The selfplay.train_sl.TrainConfig of the sl stage, reading `data`, writing `out_dir`."""
+        from selfplay.train_sl import TrainConfig
 
         values = {**dict(self.sl.train), "data": (str(data),), "out_dir": str(out_dir), "seed": self.seed}
         values.setdefault("device", self.device)
         if self.torch_threads:
             values.setdefault("torch_threads", self.torch_threads)
         try:
-            return _build(TrainConfig, values, f"{where}.train")
-        except (ValueError, TypeError) as exc:
-            raise RecipeError(str(exc)) from exc
+            return from_mapping(TrainConfig, values, "sl.train")
+        except ConfigError as exc:
+            raise RecipeError(str(exc)) from None
 
     def combined_settings(self) -> SearchSettings:
         s: dict[str, Any] = {
@@ -346,10 +368,7 @@ class AlphaGoRecipe:
             "seed": self.seed + 3,
         }
         s.update(self.combined.search)
-        try:
-            return SearchSettings.from_mapping(s)
-        except ConfigError as exc:
-            raise RecipeError(str(exc).replace("search config:", "combined.search:")) from exc
+        return _search(s, "combined.search")
 
 
 Recipe = ZeroRecipe | AlphaGoRecipe
@@ -357,73 +376,6 @@ Recipe = ZeroRecipe | AlphaGoRecipe
 
 # ---------------------------------------------------------------------------------------------
 # Loading
-
-
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        raise RecipeError(message)
-
-
-def _check_device(name: str) -> None:
-    ok = name in ("auto", "cpu", "cuda") or (name.startswith("cuda:") and name[5:].isdigit())
-    _require(ok, f"device must be auto, cpu, cuda or cuda:N, not {name!r}")
-
-
-def _convert(kind: Any, value: Any, where: str) -> Any:
-    """`value` as type `kind` (a resolved annotation); raises RecipeError naming `where`."""
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        errors = []
-        for option in typing.get_args(kind):
-            try:
-                return _convert(option, value, where)
-            except RecipeError as exc:
-                errors.append(str(exc))
-        raise RecipeError(errors[0])
-    if dataclasses.is_dataclass(kind):
-        if not isinstance(value, Mapping):
-            raise RecipeError(f"{where} must be a section (key: value lines), not {value!r}")
-        return _build(kind, value, where)  # type: ignore[arg-type]
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise RecipeError(f"{where} must be true or false, not {value!r}")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise RecipeError(f"{where} must be an integer, not {value!r}")
-        return value
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise RecipeError(f"{where} must be a number, not {value!r}")
-        return float(value)
-    if kind is str:
-        if not isinstance(value, str):
-            raise RecipeError(f"{where} must be a string, not {value!r}")
-        return value
-    if origin is not None and issubclass(origin, Mapping):
-        if not isinstance(value, Mapping):
-            raise RecipeError(f"{where} must be a section (key: value lines), not {value!r}")
-        return dict(value)
-    raise RecipeError(f"{where}: unsupported setting type {kind!r}")
-
-
-def _build(cls: type, values: Mapping[str, Any], where: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    known = [f.name for f in dataclasses.fields(cls)]
-    prefix = f"{where}." if where else ""
-    for key in values:
-        if key not in known:
-            raise RecipeError(f"unknown key '{prefix}{key}' (known in this section: {', '.join(known)})")
-    kwargs: dict[str, Any] = {}
-    for name in known:
-        if name in values:
-            kwargs[name] = _convert(hints[name], values[name], prefix + name)
-    if cls is NetConfig:
-        try:
-            return NetConfig(**kwargs)
-        except ValueError as exc:
-            raise RecipeError(f"{where}: {exc}") from exc
-    return cls(**kwargs)
 
 
 def _with_net_defaults(section: Mapping[str, Any], architecture: str, feature_set: str, size: int) -> dict[str, Any]:
@@ -463,24 +415,24 @@ def parse_recipe(raw: Any, source: str = "config") -> Recipe:
         if not isinstance(net, Mapping):
             raise RecipeError(f"{path} must be a section (key: value lines), not {net!r}")
         parent[parts[-1]] = _with_net_defaults(net, arch, fs, size)
-    cls = ZeroRecipe if kind == "alphazero" else AlphaGoRecipe
-    recipe = _build(cls, data, "")
-    recipe.check()
-    return recipe  # type: ignore[no-any-return]
+    cls: type[ZeroRecipe] | type[AlphaGoRecipe] = ZeroRecipe if kind == "alphazero" else AlphaGoRecipe
+    try:
+        return from_mapping(cls, data, "")
+    except RecipeError:
+        raise
+    except ConfigError as exc:
+        raise RecipeError(str(exc)) from None
 
 
 def load_recipe(path: str | Path) -> tuple[Recipe, str]:
     """(recipe, the file's text) from a YAML file; RecipeError for a missing or bad file."""
     p = Path(path)
-    if not p.is_file():
-        raise RecipeError(f"config file not found: {p}")
+    try:
+        raw = load_yaml(p)
+    except ConfigError as exc:
+        raise RecipeError(str(exc)) from None
     text = p.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise RecipeError(f"{p} is not valid YAML ({first})") from exc
-    try:
-        return parse_recipe(raw, str(p)), text
+        return parse_recipe(raw, "the file"), text
     except RecipeError as exc:
-        raise RecipeError(f"{p}: {exc}") from exc
+        raise RecipeError(f"{p}: {exc}") from None

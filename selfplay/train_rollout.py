@@ -23,13 +23,19 @@ import torch
 from tqdm import tqdm
 
 from engine import _core as core
+from engine.config import MAX_EPOCHS, MAX_SEED, MAX_THREADS, require
+from engine.errors import ConfigError
 from engine.weights import save_rollout_weights
+from selfplay.learner import Learner
 from selfplay.records import Records, load_corpus
-from selfplay.train_sl import _prefetch, split_games
+from selfplay.torch_setup import OptimConfig
+from selfplay.train_sl import prefetch, split_games
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RolloutTrainConfig:
+    """How to fit the rollout policy: corpus shards in `data`, weights to `out_dir`."""
+
     data: tuple[str, ...] = ()
     out_dir: str = "runs/rollout"
     board_size: int = 9
@@ -42,6 +48,32 @@ class RolloutTrainConfig:
     seed: int = 0
     threads: int = 1  # C++ threads writing features
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        require(core.MIN_SIZE <= self.board_size <= core.MAX_SIZE, "board_size", "is not a supported size")
+        require(1 <= self.epochs <= MAX_EPOCHS, "epochs", f"must be from 1 to {MAX_EPOCHS}")
+        require(math.isfinite(self.l2) and 0 <= self.l2 <= 1e3, "l2", "must be from 0 to 1000")
+        require(0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "must be in [0, 1)")
+        require(self.holdout_max_positions >= 0, "holdout_max_positions", "must be >= 0")
+        require(0 <= self.seed <= MAX_SEED, "seed", f"must be from 0 to {MAX_SEED}")
+        require(1 <= self.threads <= MAX_THREADS, "threads", f"must be from 1 to {MAX_THREADS}")
+        self.optim  # noqa: B018  (checks lr and batch_size)
+
+    @property
+    def optim(self) -> OptimConfig:
+        """Adam (AdamW without weight decay: the L2 term is in the loss)."""
+        return OptimConfig(optimizer="adamw", lr=self.lr, weight_decay=0.0, batch_size=self.batch_size)
+
+
+class RolloutWeights(torch.nn.Module):
+    """The rollout policy being fitted: one weight per pattern feature id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights = torch.nn.Parameter(torch.zeros(core.ROLLOUT_FEATURES))
+
+    def forward(self, ids: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        return rollout_logits(_padded(self.weights), ids, candidates)
 
 
 @dataclass(frozen=True)
@@ -115,7 +147,7 @@ def rollout_accuracy(
 def train_rollout(config: RolloutTrainConfig, records: Records | None = None) -> RolloutResult:
     if records is None:
         if not config.data:
-            raise ValueError("no training data: give shard folders (--data)")
+            raise ConfigError("no training data: give shard folders (--data)")
         records = load_corpus(list(config.data), config.board_size)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -130,8 +162,7 @@ def train_rollout(config: RolloutTrainConfig, records: Records | None = None) ->
     hg, hm = hg[cap], hm[cap]
 
     torch.manual_seed(config.seed)
-    weights = torch.zeros(core.ROLLOUT_FEATURES, requires_grad=True)
-    opt = torch.optim.Adam([weights], lr=config.lr)
+    learner = Learner(RolloutWeights(), config.optim, torch.device("cpu"), checkpoint=None)
     steps_per_epoch = math.ceil(len(tg) / config.batch_size)
     bar = tqdm(
         total=config.epochs * steps_per_epoch, desc="rollout", unit="step", disable=not config.progress
@@ -147,22 +178,25 @@ def train_rollout(config: RolloutTrainConfig, records: Records | None = None) ->
                 yield make_rollout_batch(records, tg[sel], tm[sel], config.threads)
 
         correct = seen = 0
-        for b in _prefetch(produce(), 4):
+        for b in prefetch(produce(), 4):
             bar.update(1)
             if len(b.targets) == 0:
                 continue
-            logits = rollout_logits(_padded(weights), torch.from_numpy(b.ids), torch.from_numpy(b.candidates))
-            targets = torch.from_numpy(b.targets)
-            loss = torch.nn.functional.cross_entropy(logits, targets) + config.l2 * (weights**2).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            correct += int((logits.detach().argmax(1) == targets).sum())
+
+            def loss_fn(model: RolloutWeights, b: RolloutBatch = b) -> tuple[torch.Tensor, int]:
+                targets = torch.from_numpy(b.targets)
+                logits = model(torch.from_numpy(b.ids), torch.from_numpy(b.candidates))
+                loss = torch.nn.functional.cross_entropy(logits, targets) + config.l2 * (model.weights**2).sum()
+                return loss, int((logits.detach().argmax(1) == targets).sum())
+
+            loss, right = learner.step(loss_fn)
+            correct += right
             seen += len(b.targets)
-            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{correct / max(1, seen):.3f}")
+            bar.set_postfix(loss=f"{float(loss):.3f}", acc=f"{correct / max(1, seen):.3f}")
     bar.close()
     elapsed = time.perf_counter() - start
-    w = weights.detach().numpy().astype(np.float32)
+    learner.check_finite()
+    w = learner.net.weights.detach().numpy().astype(np.float32)
     hold_acc, hold_n = rollout_accuracy(w, records, hg, hm, threads=config.threads)
     path = out / "rollout.safetensors"
     save_rollout_weights(path, w, {"trained_board_size": str(records.board_size),

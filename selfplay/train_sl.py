@@ -7,6 +7,9 @@ network never waits for data. Games, not positions, are split into training and 
 Progress bar, TensorBoard scalars (<out>/tb), metrics.jsonl, a checkpoint with the optimizer
 state (<out>/checkpoint.safetensors) for exact resume, and the weights (<out>/weights.safetensors).
 The same command runs on CPU or, when present, CUDA with autocast (bfloat16, else float16).
+Steps, checkpoints and the nan/inf guard are selfplay.learner.Learner's (the loop every trainer
+shares); this module adds the epoch schedule, held-out evaluation and Ctrl-C handling. A resume
+whose metrics.jsonl records checkpoints but whose checkpoint is gone is an error, not a restart.
 
 The data order of every epoch is a pure function of (seed, epoch), so a resumed run replays
 exactly the batches an uninterrupted run would have seen.
@@ -14,7 +17,6 @@ exactly the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
@@ -23,27 +25,40 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import torch
-import yaml
 from torch import Tensor
 from tqdm import tqdm
 
-from engine.nets import GoNet, NetConfig, build_net, count_parameters
-from engine.weights import load_checkpoint, save_checkpoint, save_weights
+from engine.config import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_SEED,
+    MAX_THREADS,
+    from_mapping,
+    load_yaml,
+    parse_override,
+    require,
+    require_at_most,
+)
+from engine.errors import ConfigError, TengenError
+from engine.nets import GoNet, NetConfig, count_parameters
+from engine.torch_device import DEVICE_NAMES, autocast, is_device_name, pick_device
+from selfplay.learner import Learner
 from selfplay.records import Records, load_corpus
+from selfplay.torch_setup import MOMENTUM, WEIGHT_DECAY, OptimConfig, Scalars, set_threads
 
 
-class TrainError(ValueError):
+class TrainError(TengenError, ValueError):
     """A training run that cannot start as asked (no data, a checkpoint for other data, ...)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """How to train. `data` names shard folders/files; results go to `out_dir`."""
 
@@ -52,11 +67,11 @@ class TrainConfig:
     batch_size: int = 128
     epochs: int = 10
     max_steps: int = 0  # stop after this many steps (0: run all epochs); the lr schedule ignores it
-    optimizer: str = "sgd"  # sgd | adamw
+    optimizer: Literal["sgd", "adamw"] = "sgd"
     lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    lr_schedule: str = "cosine"  # constant | cosine (to 0 over the run)
+    momentum: float = MOMENTUM
+    weight_decay: float = WEIGHT_DECAY
+    lr_schedule: Literal["constant", "cosine"] = "cosine"  # cosine: to 0 over the run
     warmup_steps: int = 0
     holdout_fraction: float = 0.1  # of games
     holdout_max_positions: int = 20000
@@ -76,73 +91,63 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ("sgd", "adamw"):
-            raise ValueError(f"optimizer must be sgd or adamw, not {self.optimizer!r}")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
-        if self.batch_size < 1 or self.epochs < 0 or self.max_steps < 0:
-            raise ValueError("batch_size must be >= 1 and epochs, max_steps >= 0")
-        if not 0.0 <= self.holdout_fraction < 1.0:
-            raise ValueError("holdout_fraction must be in [0, 1)")
+        require(self.lr_schedule in ("constant", "cosine"), "lr_schedule", "must be constant or cosine")
+        require(self.epochs >= 1, "epochs", "must be at least 1")
+        require_at_most(self.epochs, MAX_EPOCHS, "epochs")
+        require(self.max_steps >= 0, "max_steps", "must be >= 0")
+        require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+        require(0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "must be in [0, 1)")
+        require(self.holdout_max_positions >= 0, "holdout_max_positions", "must be >= 0")
+        require(self.value_positions_per_game >= 0, "value_positions_per_game", "must be >= 0")
+        weight_ok = math.isfinite(self.value_weight) and 0 <= self.value_weight <= 1e3
+        require(weight_ok, "value_weight", "must be in [0, 1000]")
+        require(0 <= self.seed <= MAX_SEED, "seed", f"must be from 0 to {MAX_SEED}")
+        require(self.eval_every >= 0, "eval_every", "must be >= 0")
+        require(self.checkpoint_every >= 0, "checkpoint_every", "must be >= 0")
+        require(self.log_every >= 1, "log_every", "must be at least 1")
+        require(is_device_name(self.device), "device", f"must be {DEVICE_NAMES}, not {self.device!r}")
+        require(1 <= self.feature_threads <= MAX_THREADS, "feature_threads", f"must be from 1 to {MAX_THREADS}")
+        require(0 <= self.torch_threads <= MAX_THREADS, "torch_threads", f"must be from 0 to {MAX_THREADS}")
+        require(1 <= self.prefetch <= MAX_BATCH, "prefetch", f"must be from 1 to {MAX_BATCH}")
+        self.optim  # noqa: B018  (checks optimizer, lr, momentum, weight_decay, batch_size)
+
+    @property
+    def optim(self) -> OptimConfig:
+        """The optimizer settings, as every learner takes them."""
+        return OptimConfig(
+            optimizer=self.optimizer, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SLConfig:
+    """A supervised run: the network to build and how to train it."""
+
     net: NetConfig
     train: TrainConfig
 
 
-def _coerce(kind: Any, value: Any, name: str) -> Any:
-    kind = str(kind)
-    try:
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind == "bool":
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(value)
-            return bool(value)
-        if kind.startswith("tuple"):
-            return tuple(value) if isinstance(value, (list, tuple)) else (str(value),)
-        return str(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be of type {kind}, not {value!r}") from exc
-
-
-def _build(cls: type, values: dict[str, Any], section: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"unknown {section} setting(s): {', '.join(unknown)}")
-    return cls(**{k: _coerce(known[k].type, v, f"{section}.{k}") for k, v in values.items()})
-
-
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> SLConfig:
-    """Reads a YAML file with `net:` and `train:` sections; overrides are "net.blocks"-style keys."""
-    raw: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"config file not found: {p}")
-        raw = yaml.safe_load(p.read_text()) or {}
-        if not isinstance(raw, dict) or set(raw) - {"net", "train"}:
-            raise ValueError(f"{p} must hold only `net:` and `train:` sections")
-    sections: dict[str, dict[str, Any]] = {
-        "net": dict(raw.get("net") or {}),
-        "train": dict(raw.get("train") or {}),
-    }
+    """Reads a YAML file with `net:` and `train:` sections (engine.config, strict); overrides are
+    "net.blocks"-style keys, and a string value (`--set train.lr=0.01`) is read as a YAML scalar."""
+    raw: dict[str, Any] = dict(load_yaml(path)) if path is not None else {}
+    sections: dict[str, dict[str, Any]] = {}
+    for name in ("net", "train"):
+        section = raw.pop(name, None) or {}
+        if not isinstance(section, dict):
+            raise ConfigError(f"{name} must be a section (key: value lines), not {section!r}")
+        sections[name] = dict(section)
+    if raw:
+        raise ConfigError(f"{path} must hold only `net:` and `train:` sections, not {', '.join(map(str, raw))}")
     for key, value in (overrides or {}).items():
         section, _, name = key.partition(".")
         if section not in sections or not name:
-            raise ValueError(f"override {key!r} must look like net.<field> or train.<field>")
+            raise ConfigError(f"override {key!r} must look like net.<field> or train.<field>")
         if value is not None:
-            sections[section][name] = value
-    return SLConfig(_build(NetConfig, sections["net"], "net"), _build(TrainConfig, sections["train"], "train"))
+            sections[section][name] = parse_override(value) if isinstance(value, str) else value
+    return SLConfig(net=from_mapping(NetConfig, sections["net"], "net"),
+                    train=from_mapping(TrainConfig, sections["train"], "train"))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,7 +233,7 @@ class Positions:
         return idx, syms
 
 
-def _prefetch(produce: Iterator[Any], depth: int) -> Iterator[Any]:
+def prefetch(produce: Iterator[Any], depth: int) -> Iterator[Any]:
     """Runs `produce` on a background thread, `depth` items ahead. The thread is joined before
     this generator finishes (also when the consumer stops early), so no thread is left inside a
     C++ call when the interpreter exits."""
@@ -271,28 +276,6 @@ def _prefetch(produce: Iterator[Any], depth: int) -> Iterator[Any]:
 
 # ---------------------------------------------------------------------------------------------
 # Training
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was asked for but torch sees no CUDA device")
-    return dev
-
-
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    if device.type != "cuda":
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    dtype = autocast_dtype(device)
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def _to_device(batch: Batch, device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -353,7 +336,7 @@ def evaluate(
 ) -> EvalResult:
     """Policy top-1 accuracy / loss and value MSE of `net` on the given positions (identity symmetry)."""
     device = device or next(net.parameters()).device
-    cfg = SLConfig(net.config, TrainConfig(mask_illegal=mask_illegal))
+    cfg = SLConfig(net=net.config, train=TrainConfig(mask_illegal=mask_illegal))
     was_training = net.training
     net.eval()
     count = 0
@@ -372,8 +355,8 @@ def evaluate(
                 threads,
             )
 
-    with torch.inference_mode(), _autocast(device):
-        for batch in tqdm(_prefetch(produce(), 2), total=len(starts), desc="eval", disable=not progress, leave=False):
+    with torch.inference_mode(), autocast(device):
+        for batch in tqdm(prefetch(produce(), 2), total=len(starts), desc="eval", disable=not progress, leave=False):
             planes, masks, targets, values = _to_device(batch, device)
             _, stats = _losses(net, planes, masks, targets, values, cfg)
             b = len(batch.targets)
@@ -409,12 +392,6 @@ class TrainResult:
     parameters: int
 
 
-def _make_optimizer(net: GoNet, t: TrainConfig) -> torch.optim.Optimizer:
-    if t.optimizer == "adamw":
-        return torch.optim.AdamW(net.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-    return torch.optim.SGD(net.parameters(), lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
-
-
 def _lr_at(step: int, total: int, t: TrainConfig) -> float:
     if t.warmup_steps and step < t.warmup_steps:
         return t.lr * (step + 1) / t.warmup_steps
@@ -443,6 +420,15 @@ def _restore_sigint(previous: Any) -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+def _checkpoint_logged(metrics: Path) -> bool:
+    """Whether a run's metrics.jsonl records a saved checkpoint (so a missing one was lost)."""
+    try:
+        with metrics.open(encoding="utf-8", errors="replace") as f:
+            return any('"kind": "checkpoint"' in line for line in f)
+    except OSError:
+        return False
+
+
 def train(
     config: SLConfig, resume: bool = False, records: Records | None = None, split_seed: int | None = None
 ) -> TrainResult:
@@ -450,17 +436,13 @@ def train(
     The held-out games are chosen with `split_seed` (default: train.seed)."""
     t, nc = config.train, config.net
     out = Path(t.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if t.torch_threads > 0:
-        torch.set_num_threads(t.torch_threads)
+    device = pick_device(t.device)
     if records is None:
         if not t.data:
             raise TrainError("no training data: give shard folders in train.data (or --data)")
         records = load_corpus(list(t.data), nc.board_size)
-    try:
-        device = pick_device(t.device)
-    except ValueError as exc:
-        raise TrainError(str(exc)) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    set_threads(t.torch_threads)
     split_seed = t.seed if split_seed is None else split_seed
     train_games, holdout_games = split_games(records.num_games, t.holdout_fraction, split_seed)
     train_pos = Positions(records, train_games, config)
@@ -470,20 +452,25 @@ def train(
     cap = np.random.default_rng([split_seed, 104729]).permutation(len(hold_pos))[: t.holdout_max_positions]
     hold_game, hold_move = hold_pos.game[np.sort(cap)], hold_pos.move[np.sort(cap)]
 
-    torch.manual_seed(t.seed)
-    net = build_net(nc).to(device)
-    opt = _make_optimizer(net, t)
-    dtype = autocast_dtype(device)
-    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
-    state: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "samples": 0, "games": records.num_games}
     ckpt = out / "checkpoint.safetensors"
-    if resume and ckpt.exists():
-        state = load_checkpoint(ckpt, net, opt)
+    metrics_path = out / "metrics.jsonl"
+    if resume and not ckpt.exists() and _checkpoint_logged(metrics_path):
+        raise TrainError(
+            f"{metrics_path} records checkpoints but {ckpt} is missing: the run cannot resume "
+            "(restore the checkpoint, or start without --resume in a new --out folder)"
+        )
+    # Losses are checked for nan/inf once per log line (one host sync per log_every steps).
+    learner = Learner.for_config(nc, t.optim, device, ckpt, seed=t.seed, resume=resume, check_every=t.log_every)
+    net = learner.net
+    state = learner.state
+    if learner.resumed:
         if state.get("games") != records.num_games:
             raise TrainError(
                 f"{ckpt} was trained on {state.get('games')} games but the data now has {records.num_games}; "
                 "resume with the same data or start a new run"
             )
+    else:
+        state.update({"epoch": 0, "batch": 0, "step": 0, "samples": 0, "games": records.num_games})
     (out / "config.json").write_text(
         json.dumps({"net": dataclasses.asdict(nc), "train": dataclasses.asdict(t)}, indent=2) + "\n"
     )
@@ -494,15 +481,12 @@ def train(
     schedule_steps = t.epochs * batches_per_epoch
     total = min(schedule_steps, t.max_steps) if t.max_steps else schedule_steps
 
-    from torch.utils.tensorboard import SummaryWriter  # imported late: slow to import
-
-    writer = SummaryWriter(str(out / "tb"), purge_step=state["step"] if state["step"] else None)
-    metrics_file = (out / "metrics.jsonl").open("a")
+    writer = Scalars(out / "tb", purge_step=state["step"] if state["step"] else None)
+    metrics_file = metrics_path.open("a")
 
     def log(kind: str, values: dict[str, float]) -> None:
         for k, v in values.items():
-            if v == v:  # skip NaN
-                writer.add_scalar(f"{kind}/{k}", v, state["step"])
+            writer.add(f"{kind}/{k}", v, state["step"])
         metrics_file.write(json.dumps({"kind": kind, "step": state["step"], **values}) + "\n")
         metrics_file.flush()
 
@@ -526,7 +510,8 @@ def train(
         return res
 
     def save_ckpt() -> None:
-        save_checkpoint(ckpt, net, opt, state)
+        learner.save()
+        log("checkpoint", {})
 
     def batches(epoch: int, start: int) -> Iterator[Batch]:
         idx, syms = train_pos.epoch_order(epoch)
@@ -558,25 +543,20 @@ def train(
     try:
         while state["epoch"] < t.epochs and state["step"] < total:
             epoch = state["epoch"]
-            for batch in _prefetch(batches(epoch, state["batch"]), t.prefetch):
+            for batch in prefetch(batches(epoch, state["batch"]), t.prefetch):
                 if state["step"] >= total:
                     break
-                for group in opt.param_groups:
-                    group["lr"] = _lr_at(state["step"], schedule_steps, t)
+                learner.set_lr(_lr_at(state["step"], schedule_steps, t))
                 planes, masks, targets, values = _to_device(batch, device)
-                with _autocast(device):
-                    loss, stats = _losses(net, planes, masks, targets, values, config)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
+                loss, stats = learner.step(
+                    lambda net: _losses(net, planes, masks, targets, values, config)  # noqa: B023
+                )
                 b = len(batch.targets)
-                state["step"] += 1
                 state["batch"] += 1
                 state["samples"] += b
                 run_samples += b
                 window_n += b
-                window["loss"] = window.get("loss", zero) + loss.detach().float() * b
+                window["loss"] = window.get("loss", zero) + loss.float() * b
                 if "correct" in stats:
                     window["correct"] = window.get("correct", zero) + stats["correct"]
                 bar.update(1)
@@ -584,7 +564,7 @@ def train(
                     dt = max(1e-9, time.perf_counter() - window_start)
                     scalars = {
                         "loss": float(window["loss"]) / window_n,
-                        "lr": opt.param_groups[0]["lr"],
+                        "lr": learner.opt.param_groups[0]["lr"],
                         "samples_per_s": window_n / dt,
                     }
                     if "correct" in window:
@@ -611,17 +591,18 @@ def train(
                     save_ckpt()
                 continue
             break
+        bar.close()
+        elapsed = time.perf_counter() - run_start
+        if evaluated_at != state["step"]:
+            holdout = run_eval()
+        save_ckpt()
+        weights = out / "weights.safetensors"
+        learner.save_weights(weights, {"trained_steps": str(state["step"]), "trained_samples": str(state["samples"])})
     finally:
         _restore_sigint(previous_handler)
-    bar.close()
-    elapsed = time.perf_counter() - run_start
-    if evaluated_at != state["step"]:
-        holdout = run_eval()
-    save_ckpt()
-    weights = out / "weights.safetensors"
-    save_weights(weights, net, {"trained_steps": str(state["step"]), "trained_samples": str(state["samples"])})
-    writer.close()
-    metrics_file.close()
+        bar.close()
+        writer.close()
+        metrics_file.close()
     return TrainResult(
         steps=state["step"],
         epochs=state["epoch"],

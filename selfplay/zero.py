@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,54 +33,25 @@ import torch
 from tqdm import tqdm
 
 from engine import _core
+from engine.arena.sprt import SprtParams, sprt
+from engine.atomic_io import atomic_write_text
 from engine.evaluators import TorchEvaluator
 from engine.nets import GoNet
 from engine.search import BatchedRunner
+from engine.torch_device import pick_device
 from engine.weights import load_net, save_weights
-from selfplay.learner import Learner, resolve_device
-from selfplay.match import (
-    MatchResult,
-    PolicyPlayer,
-    RandomPlayer,
-    SearchPlayer,
-    play_match,
-    sprt_decision,
-    sprt_llr,
-)
+from selfplay.learner import Learner
+from selfplay.match import MatchResult, PolicyPlayer, RandomPlayer, SearchPlayer, play_match
 from selfplay.recipe import ZeroRecipe
-from selfplay.run_dir import RunDir, State, atomic_write_text
+from selfplay.run_dir import RunDir, RunDirError, State
 from selfplay.selfplay_shards import GameStore, SelfplayGame, Shard
+from selfplay.torch_setup import Scalars, derive_seed, set_threads
 
 Log = Callable[[str], None]
 
 
 def iteration_name(i: int) -> str:
     return f"iter_{i:04d}"
-
-
-def _seed(*parts: int) -> int:
-    return int(np.random.SeedSequence(list(parts)).generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
-class Scalars:
-    """TensorBoard writer opened lazily (the import is slow) for one run directory."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._writer: Any = None
-
-    def add(self, tag: str, value: float, step: int) -> None:
-        if value != value:  # NaN
-            return
-        if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._writer = SummaryWriter(str(self.folder))
-        self._writer.add_scalar(tag, value, step)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +93,8 @@ def produce_games(
         net = load_net(weights, expected=recipe.net, device=device)
         evaluator = TorchEvaluator(net, net, device=device)
         # A restart must not replay the games it already has: the seed depends on the count.
-        settings = dataclasses.replace(recipe.search_settings(), seed=_seed(recipe.seed, iteration, store.num_games))
+        seed = derive_seed(recipe.seed, iteration, store.num_games)
+        settings = dataclasses.replace(recipe.search_settings(), seed=seed)
         player = f"tengen {weights.stem}"
         bar = tqdm(
             total=sp.games_per_iteration, initial=store.num_games, desc=f"{name} self-play", unit="game",
@@ -190,7 +162,7 @@ def load_window(run: RunDir, iteration: int, window_games: int) -> Shard:
         if have >= window_games:
             break
     if not parts:
-        raise FileNotFoundError(f"no self-play shards for iterations <= {iteration} in {run.root}")
+        raise RunDirError(f"no self-play shards for iterations <= {iteration} in {run.root}; the run cannot resume")
     return Shard.concat(parts[::-1])
 
 
@@ -263,8 +235,12 @@ def learn(
 ) -> TrainStats:
     """Trains the learner's net on the replay window for one iteration; writes its weights."""
     t = recipe.train
-    init = Path(recipe.init_weights) if recipe.init_weights else None
-    learner = Learner(recipe.net, t.optim, device, run.checkpoints / "learner.safetensors", init, recipe.seed)
+    learner = Learner.for_config(recipe.net, t.optim, device, run.learner_checkpoint("learner"), seed=recipe.seed)
+    if not learner.resumed:  # the init stage saved it: a missing file was lost, not never written
+        raise RunDirError(
+            f"{learner.checkpoint} is missing but state.json says the run was initialised; "
+            "the run cannot resume (restore the file or choose a new --run-dir)"
+        )
     st = learner.state
     if st.get("iteration") != iteration:
         st["iteration"] = iteration
@@ -272,33 +248,32 @@ def learn(
     window = load_window(run, iteration, t.window_games)
     pos_game, pos_move = window.records.positions(include_passes=True)
     start_step = int(st["iteration_step"])
-    bar = tqdm(
-        total=t.steps_per_iteration, initial=start_step, desc=f"{iteration_name(iteration)} train",
-        unit="step", disable=not progress, leave=False,
-    )
-    sums = {"policy_loss": 0.0, "value_mse": 0.0}
-    count = 0
-    began = time.perf_counter()
     b = t.optim.batch_size
-    for step in range(start_step, t.steps_per_iteration):
-        rng = np.random.default_rng([recipe.seed, iteration, step, 11])
-        idx = rng.integers(0, len(pos_game), b)
-        syms = rng.integers(0, 8, b) if t.symmetries else np.zeros(b, np.int64)
-        arrays = make_zero_batch(window, pos_game[idx], pos_move[idx], syms, recipe.net.feature_set)
-        planes, masks, target, full, z = (learner.to_tensor(a) for a in arrays)
-        stats = learner.step(lambda net: zero_loss(net, planes, masks, target, full, z, t.value_weight))  # noqa: B023
-        st["iteration_step"] = step + 1
-        sums["policy_loss"] += stats["policy_loss"]
-        sums["value_mse"] += stats["value_mse"]
-        count += 1
-        bar.update(1)
-        bar.set_postfix(policy=f"{stats['policy_loss']:.3f}", value=f"{stats['value_mse']:.3f}")
-        if scalars is not None:
-            scalars.add("train/policy_loss", stats["policy_loss"], st["step"])
-            scalars.add("train/value_mse", stats["value_mse"], st["step"])
-        if (step + 1) % t.checkpoint_every == 0 and step + 1 < t.steps_per_iteration:
+    Arrays = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+    def batches() -> Iterator[Arrays]:
+        for step in range(start_step, t.steps_per_iteration):
+            rng = np.random.default_rng([recipe.seed, iteration, step, 11])
+            idx = rng.integers(0, len(pos_game), b)
+            syms = rng.integers(0, 8, b) if t.symmetries else np.zeros(b, np.int64)
+            arrays = make_zero_batch(window, pos_game[idx], pos_move[idx], syms, recipe.net.feature_set)
+            planes, masks, target, full, z = (learner.to_tensor(a) for a in arrays)
+            yield planes, masks, target, full, z
+
+    def loss(net: GoNet, batch: Arrays) -> tuple[torch.Tensor, dict[str, float]]:
+        return zero_loss(net, *batch, t.value_weight)
+
+    def after_step(_: dict[str, float]) -> None:
+        st["iteration_step"] = int(st["iteration_step"]) + 1
+        if st["iteration_step"] % t.checkpoint_every == 0 and st["iteration_step"] < t.steps_per_iteration:
             learner.save()
-    bar.close()
+
+    began = time.perf_counter()
+    means = learner.fit(
+        batches(), loss, total=t.steps_per_iteration - start_step, desc=f"{iteration_name(iteration)} train",
+        progress=progress, scalars=scalars, on_step=after_step,
+    )
+    count = t.steps_per_iteration - start_step
     seconds = time.perf_counter() - began
     learner.save()
     learner.save_weights(
@@ -310,8 +285,8 @@ def learn(
         samples=count * b,
         window_games=window.num_games,
         window_positions=len(pos_game),
-        policy_loss=round(sums["policy_loss"] / count, 4) if count else float("nan"),
-        value_mse=round(sums["value_mse"] / count, 4) if count else float("nan"),
+        policy_loss=round(means["policy_loss"], 4) if count else float("nan"),
+        value_mse=round(means["value_mse"], 4) if count else float("nan"),
         seconds=round(seconds, 2),
         samples_per_second=round(count * b / seconds, 1) if count and seconds > 0 else float("nan"),
     )
@@ -337,21 +312,23 @@ def gate(
     a = _search_player(recipe, candidate.stem, candidate, device, slots)
     b = _search_player(recipe, best.stem, best, device, slots)
 
+    params = SprtParams(elo0=g.elo0, elo1=g.elo1, alpha=g.alpha, beta=g.beta)
+
     def stop(res: MatchResult) -> bool:
-        llr = sprt_llr(res.wins, res.losses, res.draws, g.elo0, g.elo1)
-        return g.sprt and sprt_decision(llr, g.alpha, g.beta) != "continue"
+        return g.sprt and sprt(res.wins, res.draws, res.losses, params).decision != "continue"
 
     try:
         res = play_match(
-            a, b, g.games, recipe.board_size, recipe.komi, _seed(recipe.seed, iteration, 5),
+            a, b, g.games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, iteration, 5),
             recipe.eval.opening_moves, slots, sgf_dir=run.eval / f"gate_{iteration_name(iteration)}", stop=stop,
         )
     finally:
         a.close()
         b.close()
-    llr = sprt_llr(res.wins, res.losses, res.draws, g.elo0, g.elo1)
-    decision = sprt_decision(llr, g.alpha, g.beta) if g.sprt else "continue"
-    promoted = decision == "H1" or (decision == "continue" and res.win_rate >= g.win_rate)
+    test = sprt(res.wins, res.draws, res.losses, params)
+    llr = test.llr
+    decision = test.decision if g.sprt else "continue"
+    promoted = decision == "accept H1" or (decision == "continue" and res.win_rate >= g.win_rate)
     return promoted, res, llr
 
 
@@ -367,7 +344,7 @@ def evaluate_final(
     b = _search_player(recipe, f"start({start.stem})", start, device, slots)
     try:
         res = play_match(
-            a, b, e.games, recipe.board_size, recipe.komi, _seed(recipe.seed, 77), e.opening_moves, slots,
+            a, b, e.games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, 77), e.opening_moves, slots,
             sgf_dir=run.eval / "final_vs_start",
         )
     finally:
@@ -378,7 +355,7 @@ def evaluate_final(
     a = _search_player(recipe, f"final({final.stem})", final, device, slots)
     try:
         res = play_match(
-            a, RandomPlayer(), e.games, recipe.board_size, recipe.komi, _seed(recipe.seed, 79), e.opening_moves,
+            a, RandomPlayer(), e.games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, 79), e.opening_moves,
             slots, sgf_dir=run.eval / "final_vs_random",
         )
     finally:
@@ -388,7 +365,7 @@ def evaluate_final(
     net = load_net(final, expected=recipe.net, device=device)
     pol = PolicyPlayer(f"final-policy({final.stem})", net, device, sample=e.sample)
     res = play_match(
-        pol, RandomPlayer(), e.games, recipe.board_size, recipe.komi, _seed(recipe.seed, 78), e.opening_moves,
+        pol, RandomPlayer(), e.games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, 78), e.opening_moves,
         slots, sgf_dir=run.eval / "final_policy_vs_random",
     )
     log("  " + res.summary())
@@ -402,18 +379,18 @@ def evaluate_final(
 
 def run_zero(recipe: ZeroRecipe, run: RunDir, state: State, log: Log, progress: bool = True) -> dict[str, Any]:
     """Runs (or resumes) the whole recipe; returns the final evaluation."""
-    device = resolve_device(recipe.device)
-    if recipe.torch_threads:
-        torch.set_num_threads(recipe.torch_threads)
+    device = pick_device(recipe.device)
+    set_threads(recipe.torch_threads)
     scalars = Scalars(run.tensorboard)
     start_weights = run.weights / f"{iteration_name(0)}.safetensors"
     try:
         if not state.is_done("init"):
             init = Path(recipe.init_weights) if recipe.init_weights else None
-            learner = Learner(
-                recipe.net, recipe.train.optim, device, run.checkpoints / "learner.safetensors", init, recipe.seed
+            learner = Learner.for_config(
+                recipe.net, recipe.train.optim, device, run.learner_checkpoint("learner"), init, recipe.seed
             )
             learner.save()
+            run.checkpoint_saved("learner")
             learner.save_weights(start_weights, {"iteration": "0"})
             state.set("best", str(start_weights.relative_to(run.root)))
             state.mark_done("init", {"weights": str(start_weights.relative_to(run.root)), "device": str(device)})

@@ -20,15 +20,16 @@ import pytest
 import yaml
 from sgfmill import sgf
 
-from engine.arena import players as players_module
+from engine.arena import engines as engines_module
 from engine.arena.config import ABLATION_ROWS, config_from_dict, load_config
+from engine.arena.engines import TengenEngine, parse_inline_engine
 from engine.arena.match import GameResult
-from engine.arena.players import ConfigError, TengenPlayer, parse_inline_player
 from engine.arena.report import write_report
 from engine.arena.results import ResultsFile, read_results
 from engine.arena.tournament import RESULTS, run_tournament
-from engine.cli import main
+from engine.errors import ConfigError
 from engine.gtp_client import find_gnugo
+from tengen_cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "arena" / "smoke.yaml"
@@ -99,7 +100,7 @@ def test_tengen_against_gnugo_replays_the_same_games_from_the_same_seed(tmp_path
         assert sgf_moves(tmp_path / "one" / a.sgf) == sgf_moves(tmp_path / "two" / b.sgf)
         assert (a.result, a.seed) == (b.result, b.seed)
     argv = json.loads((tmp_path / "one" / "players.json").read_text())[0]["argv"]
-    assert argv[1:4] == ["-m", "engine.cli", "gtp"]
+    assert argv[1:4] == ["-m", "tengen_cli", "gtp"]
     assert {"--size", "--seed", "--no-records"} <= set(argv)  # the arena writes the SGF itself
 
 
@@ -210,7 +211,7 @@ def test_ctrl_c_stops_the_command_and_rerun_resumes(tmp_path: Path) -> None:
     cfg = tmp_path / "t.yaml"
     cfg.write_text(yaml.safe_dump(gnugo_config(size=7, games=12, parallel=1)))
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "engine.cli", "arena", "--config", str(cfg), "--out", str(out), "--no-progress"]
+    argv = [sys.executable, "-m", "tengen_cli", "arena", "--config", str(cfg), "--out", str(out), "--no-progress"]
     # Its own process group, signalled as a whole, as a terminal's Ctrl-C does (GnuGo gets it too).
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -314,7 +315,7 @@ def test_bad_configs_get_one_sentence_and_exit_2(tmp_path: Path, capsys: pytest.
 
 def test_missing_config_and_unknown_players_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["arena", "--config", str(tmp_path / "nope.yaml"), "--out", str(tmp_path)], capsys)
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and "config file not found" in err
     code, _, err = run_cli(["match", "--config", str(SMOKE), "--players", "gnugo-1", "nobody",
                             "--out", str(tmp_path / "m")], capsys)
     assert code == 2 and "'nobody' is neither a player of the config" in err
@@ -327,7 +328,7 @@ def test_ablation_suite_names_what_is_missing(tmp_path: Path, capsys: pytest.Cap
     config = load_config(ABLATION)
     assert {row for row, _ in config.ablation} == set(ABLATION_ROWS)
     for p in config.players:  # every search config the suite names is in the repository
-        if isinstance(p, TengenPlayer):
+        if isinstance(p, TengenEngine):
             assert (REPO / dict(p.args)["config"]).is_file(), p
     monkeypatch.chdir(tmp_path)  # no trained networks here, whatever the checkout holds
     code, _, err = run_cli(["ablate", "--config", str(ABLATION), "--out", str(tmp_path / "a")], capsys)
@@ -336,21 +337,21 @@ def test_ablation_suite_names_what_is_missing(tmp_path: Path, capsys: pytest.Cap
             "which does not exist") in err
     assert not (tmp_path / "a" / RESULTS).exists()  # nothing was played in its place
     # A build whose `tengen gtp` lacks a flag a player needs: the message names the flag.
-    monkeypatch.setattr(players_module, "tengen_gtp_options",
+    monkeypatch.setattr(engines_module, "tengen_gtp_options",
                         lambda: frozenset({"--visits", "--threads", "--seconds", "--seed"}))
     code, _, err = run_cli(["ablate", "--config", str(ABLATION), "--out", str(tmp_path / "a")], capsys)
     assert code == 2 and "`tengen gtp --weights` (a policy (or policy+value) network)" in err, err
 
 
 def test_player_specs_and_flags() -> None:
-    p = parse_inline_player("tengen:visits=200,rollouts=false,lambda=0.5")
-    assert isinstance(p, TengenPlayer)
+    p = parse_inline_engine("tengen:visits=200,rollouts=false,lambda=0.5")
+    assert isinstance(p, TengenEngine)
     assert p.flags() == ["--visits", "200", "--no-rollouts", "--lambda", "0.5"]
-    assert parse_inline_player("gnugo:3").to_dict() == {"name": "gnugo-3", "kind": "gnugo", "level": 3}
-    g = parse_inline_player("{name: pachi, kind: gtp, command: 'pachi -s {seed} --size {size}'}")
+    assert parse_inline_engine("gnugo:3").to_dict() == {"name": "gnugo-3", "kind": "gnugo", "level": 3}
+    g = parse_inline_engine("{name: pachi, kind: gtp, command: 'pachi -s {seed} --size {size}'}")
     assert g.argv(42, 9) == ["pachi", "-s", "42", "--size", "9"]
     with pytest.raises(ConfigError):
-        parse_inline_player("chess:1")
+        parse_inline_engine("chess:1")
 
 
 def test_results_file_drops_a_torn_line(tmp_path: Path) -> None:

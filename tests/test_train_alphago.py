@@ -12,7 +12,6 @@ import yaml
 from sgfmill import sgf
 
 from engine import _core
-from engine.cli import main
 from engine.weights import load_net
 from selfplay.alphago import corpus_stage, replay_positions
 from selfplay.match import sensible_masks
@@ -20,6 +19,7 @@ from selfplay.recipe import AlphaGoRecipe, load_recipe, parse_recipe
 from selfplay.records import Records, load_corpus
 from selfplay.run_dir import RunDir
 from selfplay.selfplay_shards import Shard
+from tengen_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ALPHAGO_TINY = ROOT / "configs" / "alphago_tiny.yaml"
@@ -117,3 +117,40 @@ def test_rl_masks_are_the_masks_the_players_sampled_from() -> None:
     _, masks, targets = replay_positions(rec, games, moves, "alphago")
     np.testing.assert_array_equal(masks, np.array(live_masks, np.uint8))
     assert targets.tolist() == [m for _, m in g.moves()]
+
+
+def test_rl_and_value_stages_train_through_the_shared_learner(tmp_path: Path) -> None:
+    """The RL and value stages on a random SL policy (no GnuGo needed); a lost RL checkpoint with
+    games of later iterations on disk is reported instead of restarting the stage."""
+    import torch
+
+    from engine.nets import build_net
+    from engine.weights import save_weights
+    from selfplay.alphago import rl_stage, train_value, value_games
+    from selfplay.run_dir import RunDirError
+    from selfplay.torch_setup import Scalars
+
+    raw = yaml.safe_load(ALPHAGO_TINY.read_text())
+    raw["rl"].update(iterations=2, games_per_iteration=4, pool_every=1)
+    raw["value"].update(games=10, parallel_games=10, epochs=2)
+    raw["eval"].update(games=2, parallel=2)
+    recipe = parse_recipe(raw)
+    assert isinstance(recipe, AlphaGoRecipe)
+    run = RunDir(tmp_path / "run")
+    run.open(yaml.safe_dump(raw))
+    torch.manual_seed(0)
+    save_weights(run.weights / "sl_policy.safetensors", build_net(recipe.sl.net))
+    cpu = torch.device("cpu")
+    scalars = Scalars(run.tensorboard)
+    info = rl_stage(recipe, run, cpu, scalars, print, progress=False)
+    assert len(info["pool"]) == 1 + recipe.rl.iterations
+    load_net(run.weights / "rl_policy.safetensors", expected=recipe.sl.net)
+    shard = value_games(recipe, run, cpu, print, progress=False)
+    value = train_value(recipe, run, shard, cpu, scalars, progress=False)
+    scalars.close()
+    assert 0 <= value["holdout_mse"] <= 4 and value["train_positions"] > 0
+    assert list(run.tensorboard.glob("events.out.tfevents.*"))
+
+    (run.checkpoints / "rl.safetensors").unlink()
+    with pytest.raises(RunDirError, match="rl.safetensors is missing"):
+        rl_stage(recipe, run, cpu, Scalars(run.tensorboard), print, progress=False)

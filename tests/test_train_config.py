@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.cli import main
 from engine.nets import NetConfig, build_net
 from engine.weights import save_weights
 from selfplay.recipe import AlphaGoRecipe, RecipeError, ZeroRecipe, load_recipe, parse_recipe
+from tengen_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ZERO_TINY = ROOT / "configs" / "zero_tiny.yaml"

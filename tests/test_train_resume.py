@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def command(run: Path) -> list[str]:
-    return [sys.executable, "-m", "engine.cli", "train", "--config", str(ZERO_TINY), "--run-dir", str(run), "--quiet"]
+    return [sys.executable, "-m", "tengen_cli", "train", "--config", str(ZERO_TINY), "--run-dir", str(run), "--quiet"]
 
 
 def start(run: Path) -> subprocess.Popen[bytes]:

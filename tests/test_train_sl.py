@@ -13,11 +13,12 @@ import torch
 from safetensors.torch import load_file
 
 from engine import _core as core
-from engine.cli import main
+from engine.errors import ConfigError
 from engine.nets import NetConfig, build_net
 from engine.weights import load_net, save_weights
 from selfplay.records import GameRecord, Records
 from selfplay.train_sl import Positions, evaluate, load_config, split_games, train
+from tengen_cli.main import main
 
 
 def random_game(seed: int, moves: int = 50, size: int = 9) -> GameRecord:
@@ -131,11 +132,11 @@ def test_value_and_policy_value_training(shards: Path, tmp_path: Path) -> None:
 def test_config_file_and_overrides(tmp_path: Path) -> None:
     cfg = load_config(Path(__file__).parents[1] / "configs" / "sl_9x9_cpu.yaml", {"net.blocks": "2"})
     assert cfg.net.blocks == 2 and cfg.net.board_size == 9 and cfg.train.optimizer == "adamw"
-    with pytest.raises(ValueError, match="unknown net setting"):
+    with pytest.raises(ConfigError, match="unknown key 'net.depth'"):
         load_config(None, {"net.depth": 3})
-    with pytest.raises(ValueError, match="train.batch_size must be of type int"):
+    with pytest.raises(ConfigError, match="train.batch_size must be an integer"):
         load_config(None, {"train.batch_size": "many"})
-    with pytest.raises(FileNotFoundError, match="config file not found"):
+    with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
 
 
@@ -226,12 +227,12 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(shards: Path, tmp_path: Path) ->
 def test_prefetch_thread_is_joined_when_the_consumer_stops_early() -> None:
     import threading
 
-    from selfplay.train_sl import _prefetch
+    from selfplay.train_sl import prefetch
 
     def produce() -> Iterator[int]:
         yield from range(1000)
 
-    gen = _prefetch(produce(), 2)
+    gen = prefetch(produce(), 2)
     assert [next(gen) for _ in range(3)] == [0, 1, 2]
     gen.close()
     assert not [t for t in threading.enumerate() if t.name == "tengen-prefetch"]
@@ -241,5 +242,5 @@ def test_prefetch_thread_is_joined_when_the_consumer_stops_early() -> None:
         raise RuntimeError("corrupt shard")
 
     with pytest.raises(RuntimeError, match="corrupt shard"):
-        list(_prefetch(broken(), 2))
+        list(prefetch(broken(), 2))
     assert not [t for t in threading.enumerate() if t.name == "tengen-prefetch"]

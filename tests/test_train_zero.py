@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 
 from engine import _core
-from engine.cli import main
+from engine.arena.elo import elo_from_score
+from engine.arena.sprt import SprtParams, sprt
 from engine.weights import load_checkpoint, load_net, read_metadata
-from selfplay.learner import make_optimizer
-from selfplay.match import RandomPlayer, elo_from_score, play_match, sprt_decision, sprt_llr
+from selfplay.match import RandomPlayer, play_match
 from selfplay.recipe import load_recipe
 from selfplay.records import Records
 from selfplay.run_dir import RunDir, RunDirError
 from selfplay.selfplay_shards import GameStore, SelfplayGame, Shard, _game_arrays
+from selfplay.torch_setup import make_optimizer
 from selfplay.zero import make_zero_batch
+from tengen_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ZERO_TINY = ROOT / "configs" / "zero_tiny.yaml"
@@ -47,7 +49,7 @@ def check_zero_run(run: Path) -> None:
         assert meta["board_size"] == "5" and meta["iteration"] == str(i)
     assert not list(run.rglob("*.tmp"))
     net = load_net(run / "weights" / "final.safetensors", expected=recipe.net)
-    opt = make_optimizer(net, recipe.train.optim)
+    opt = make_optimizer(net.parameters(), recipe.train.optim)
     trainer = load_checkpoint(run / "checkpoints" / "learner.safetensors", net, opt)
     assert trainer["iteration"] == recipe.iterations
     assert trainer["iteration_step"] == recipe.train.steps_per_iteration
@@ -126,9 +128,10 @@ def test_match_sprt_and_elo_helpers() -> None:
     assert res.played == 6 and len(res.games) == 6
     assert elo_from_score(0.5, 10) == pytest.approx(0.0)
     assert elo_from_score(0.75, 100) == pytest.approx(190.8, abs=0.1)
-    assert sprt_decision(sprt_llr(40, 5, 0, 0.0, 50.0), 0.05, 0.05) == "H1"
-    assert sprt_decision(sprt_llr(5, 40, 0, 0.0, 50.0), 0.05, 0.05) == "H0"
-    assert sprt_decision(sprt_llr(3, 3, 0, 0.0, 50.0), 0.05, 0.05) == "continue"
+    params = SprtParams(elo0=0.0, elo1=50.0, alpha=0.05, beta=0.05)
+    assert sprt(40, 0, 5, params).decision == "accept H1"  # wins, draws, losses
+    assert sprt(5, 0, 40, params).decision == "accept H0"
+    assert sprt(3, 0, 3, params).decision == "continue"
 
 
 def test_run_dir_refuses_another_recipe(tmp_path: Path) -> None:

@@ -6,6 +6,10 @@ rest), games per pair, the seed, the Elo anchor and, for ablation suites, which 
 for which AlphaGo ablation row. The schedule is a pure function of the config: game `index`
 fixes the pairing, colours (alternating per pair) and seed, which is what lets a stopped
 tournament resume and what makes one config and seed replay the same games.
+
+A file is read by the one config path (engine.config: load_yaml, then from_mapping into
+`TournamentFile`, whose `__post_init__` holds the range checks); `config_from_dict` then checks the
+players against each other (names, gauntlet, anchor, ablation rows).
 """
 
 from __future__ import annotations
@@ -18,18 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from engine import _core
-from engine.arena.players import (
-    ConfigError,
-    GnuGoPlayer,
-    PlayerSpec,
+from engine.arena.engines import (
+    EngineSpec,
+    GnuGoEngine,
     check_keys,
     check_name,
-    player_from_dict,
+    engine_from_dict,
 )
 from engine.arena.sprt import SprtParams
+from engine.config import from_mapping, load_yaml, require
+from engine.errors import ConfigError
+from engine.gtp_game import ScoreBy
 
 DEFAULT_ANCHOR = "gnugo-10"
 DEFAULT_ANCHOR_ELO = 431.0  # GnuGo 3.8 level 10 in the AlphaGo paper (Extended Data Table 6)
@@ -50,13 +54,6 @@ ABLATION_ROWS: Mapping[str, tuple[str, float | None, str]] = {
 
 Pairing = Literal["round-robin", "gauntlet"]
 Referee = Literal["auto", "gnugo", "none"]
-ScoreBy = Literal["engine", "gnugo"]
-
-TOP_KEYS = (
-    "name", "board_size", "komi", "seed", "games", "pairing", "gauntlet", "parallel",
-    "move_timeout", "max_moves", "referee", "score_by", "score_playouts", "anchor", "players", "ablation", "sprt",
-)
-
 
 @dataclass(frozen=True)
 class MatchRules:
@@ -95,7 +92,7 @@ class GameSpec:
 @dataclass(frozen=True)
 class TournamentConfig:
     name: str
-    players: tuple[PlayerSpec, ...]
+    players: tuple[EngineSpec, ...]
     rules: MatchRules = field(default_factory=MatchRules)
     games: int = 2  # per pair; colours alternate, so an even number balances them
     pairing: Pairing = "round-robin"
@@ -107,7 +104,7 @@ class TournamentConfig:
     sprt: SprtParams | None = None
     source: str | None = None  # the file it came from, for reports
 
-    def player(self, name: str) -> PlayerSpec:
+    def player(self, name: str) -> EngineSpec:
         for p in self.players:
             if p.name == name:
                 return p
@@ -145,7 +142,7 @@ class TournamentConfig:
         if self.anchor.explicit or self.anchor.player in self.names:
             return self.anchor
         for p in self.players:
-            if isinstance(p, GnuGoPlayer) and p.level == 10:
+            if isinstance(p, GnuGoEngine) and p.level == 10:
                 return Anchor(p.name, DEFAULT_ANCHOR_ELO)
         return Anchor(self.players[0].name, 0.0)
 
@@ -196,28 +193,79 @@ def game_seed(seed: int, index: int) -> int:
     return (x ^ (x >> 31)) & 0x7FFFFFFF
 
 
-def _number(data: Mapping[str, Any], key: str, default: float, lo: float, hi: float, integer: bool) -> Any:
-    value = data.get(key, default)
-    ok = isinstance(value, int) if integer else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok or not lo <= value <= hi:
-        kind = "an integer" if integer else "a number"
-        raise ConfigError(f"{key} must be {kind} from {lo:g} to {hi:g}, got {value!r}")
-    return value if integer else float(value)
+def _in_range(value: float, key: str, lo: float, hi: float, integer: bool) -> None:
+    kind = "an integer" if integer else "a number"
+    require(lo <= value <= hi, key, f"must be {kind} from {lo:g} to {hi:g}, got {value!r}")
 
 
-def sprt_from_dict(data: Any) -> SprtParams:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"sprt must be a mapping of elo0, elo1, alpha, beta, got {data!r}")
-    check_keys(data, ("elo0", "elo1", "alpha", "beta"), "sprt")
-    try:
-        return SprtParams(
-            elo0=_number(data, "elo0", 0.0, -2000, 2000, False),
-            elo1=_number(data, "elo1", 50.0, -2000, 2000, False),
-            alpha=_number(data, "alpha", 0.05, 1e-6, 0.5, False),
-            beta=_number(data, "beta", 0.05, 1e-6, 0.5, False),
-        )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+@dataclass(frozen=True, kw_only=True)
+class AnchorSection:
+    """`anchor:` in a tournament file: the player held at a fixed Elo."""
+
+    player: str = DEFAULT_ANCHOR
+    elo: float = DEFAULT_ANCHOR_ELO
+
+    def __post_init__(self) -> None:
+        _in_range(self.elo, "elo", -10_000, 10_000, False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SprtSection:
+    """`sprt:` in a tournament file: stop a pairing once the SPRT decides (engine.arena.sprt)."""
+
+    elo0: float = SprtParams.elo0
+    elo1: float = SprtParams.elo1
+    alpha: float = SprtParams.alpha
+    beta: float = SprtParams.beta
+
+    def __post_init__(self) -> None:
+        _in_range(self.elo0, "elo0", -2000, 2000, False)
+        _in_range(self.elo1, "elo1", -2000, 2000, False)
+        _in_range(self.alpha, "alpha", 1e-6, 0.5, False)
+        _in_range(self.beta, "beta", 1e-6, 0.5, False)
+        self.params()  # elo1 > elo0
+
+    def params(self) -> SprtParams:
+        return SprtParams(self.elo0, self.elo1, self.alpha, self.beta)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TournamentFile:
+    """A tournament config file as written (flat keys, read by engine.config.from_mapping);
+    `config_from_dict` checks the players against each other and builds the TournamentConfig."""
+
+    name: str | None = None  # default: the file's stem
+    board_size: int = MatchRules.size
+    komi: float = MatchRules.komi
+    seed: int = TournamentConfig.seed
+    games: int = TournamentConfig.games
+    pairing: Pairing = TournamentConfig.pairing
+    gauntlet: str | None = None
+    parallel: int = TournamentConfig.parallel
+    move_timeout: float = MatchRules.move_timeout
+    max_moves: int = MatchRules.max_moves
+    referee: Referee = MatchRules.referee
+    score_by: ScoreBy = MatchRules.score_by
+    score_playouts: int = MatchRules.score_playouts
+    anchor: AnchorSection | None = None
+    players: list[Any] | None = None
+    ablation: dict[str, Any] | None = None
+    sprt: SprtSection | None = None
+
+    def __post_init__(self) -> None:
+        _in_range(self.board_size, "board_size", _core.MIN_SIZE, _core.MAX_SIZE, True)
+        _in_range(self.komi, "komi", -150, 150, False)
+        require(self.komi * 2 == int(self.komi * 2), "komi", f"must be a multiple of 0.5, got {self.komi:g}")
+        _in_range(self.max_moves, "max_moves", 0, 100_000, True)
+        _in_range(self.move_timeout, "move_timeout", 0.1, 86_400, False)
+        _in_range(self.score_playouts, "score_playouts", 1, 100_000, True)
+        _in_range(self.games, "games", 1, 100_000, True)
+        _in_range(self.seed, "seed", 0, 2**62, True)
+        _in_range(self.parallel, "parallel", 0, 1024, True)
+        if self.score_by == "gnugo" and self.referee == "none":
+            raise ConfigError("score_by: gnugo needs the GnuGo referee; set referee to auto or gnugo")
+        if self.pairing != "gauntlet" and self.gauntlet is not None:
+            raise ConfigError("gauntlet is set but pairing is not gauntlet")
 
 
 def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
@@ -225,87 +273,55 @@ def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
     where = source or "the config"
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be a YAML mapping with a players list")
-    check_keys(data, TOP_KEYS, where)
-    raw_players = data.get("players")
-    if not isinstance(raw_players, list) or len(raw_players) < 2:
+    try:
+        f = from_mapping(TournamentFile, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None
+    if f.players is None or len(f.players) < 2:
         raise ConfigError(f"{where} needs a players list with at least two players")
-    players = tuple(player_from_dict(p, f"players[{i}]") for i, p in enumerate(raw_players))
+    players = tuple(engine_from_dict(p, f"players[{i}]") for i, p in enumerate(f.players))
     names = [p.name for p in players]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"player name {dupes[0]!r} appears more than once")
-    referee = data.get("referee", "auto")
-    if referee not in ("auto", "gnugo", "none"):
-        raise ConfigError(f"referee must be auto, gnugo or none, got {referee!r}")
-    score_by = data.get("score_by", "engine")
-    if score_by not in ("engine", "gnugo"):
-        raise ConfigError(f"score_by must be engine or gnugo, got {score_by!r}")
-    if score_by == "gnugo" and referee == "none":
-        raise ConfigError("score_by: gnugo needs the GnuGo referee; set referee to auto or gnugo")
     rules = MatchRules(
-        size=_number(data, "board_size", 9, _core.MIN_SIZE, _core.MAX_SIZE, True),
-        komi=_number(data, "komi", 7.5, -150, 150, False),
-        max_moves=_number(data, "max_moves", 0, 0, 100_000, True),
-        move_timeout=_number(data, "move_timeout", 120.0, 0.1, 86_400, False),
-        referee=referee,
-        score_by=score_by,
-        score_playouts=_number(data, "score_playouts", 400, 1, 100_000, True),
+        size=f.board_size, komi=f.komi, max_moves=f.max_moves, move_timeout=f.move_timeout, referee=f.referee,
+        score_by=f.score_by, score_playouts=f.score_playouts,
     )
-    if rules.komi * 2 != int(rules.komi * 2):
-        raise ConfigError(f"komi must be a multiple of 0.5, got {rules.komi:g}")
-    pairing = data.get("pairing", "round-robin")
-    if pairing not in ("round-robin", "gauntlet"):
-        raise ConfigError(f"pairing must be round-robin or gauntlet, got {pairing!r}")
-    gauntlet = data.get("gauntlet")
-    if pairing == "gauntlet":
-        if gauntlet not in names:
-            raise ConfigError(f"pairing gauntlet needs gauntlet: one of the players ({', '.join(names)})")
-    elif gauntlet is not None:
-        raise ConfigError("gauntlet is set but pairing is not gauntlet")
-    anchor_data = data.get("anchor")
+    if f.pairing == "gauntlet" and f.gauntlet not in names:
+        raise ConfigError(f"pairing gauntlet needs gauntlet: one of the players ({', '.join(names)})")
     anchor = Anchor()
-    if anchor_data is not None:
-        if not isinstance(anchor_data, Mapping):
-            raise ConfigError(f"anchor must be a mapping of player and elo, got {anchor_data!r}")
-        check_keys(anchor_data, ("player", "elo"), "anchor")
-        player = anchor_data.get("player", DEFAULT_ANCHOR)
-        if player not in names:
-            raise ConfigError(f"anchor player {player!r} is not among the players ({', '.join(names)})")
-        anchor = Anchor(player, _number(anchor_data, "elo", DEFAULT_ANCHOR_ELO, -10_000, 10_000, False), True)
-    ablation_data = data.get("ablation") or {}
-    if not isinstance(ablation_data, Mapping):
-        raise ConfigError("ablation must be a mapping of row: player name")
-    check_keys(ablation_data, tuple(ABLATION_ROWS), "ablation")
-    for row, player in ablation_data.items():
+    if f.anchor is not None:
+        if f.anchor.player not in names:
+            raise ConfigError(f"anchor player {f.anchor.player!r} is not among the players ({', '.join(names)})")
+        anchor = Anchor(f.anchor.player, f.anchor.elo, True)
+    ablation = f.ablation or {}
+    check_keys(ablation, tuple(ABLATION_ROWS), "ablation")
+    for row, player in ablation.items():
         if player not in names:
             raise ConfigError(f"ablation row {row} names {player!r}, which is not among the players")
-    name = data.get("name", Path(source).stem if source else "tournament")
+    name = f.name if f.name is not None else (Path(source).stem if source else "tournament")
     check_name(name, "the tournament")
     return TournamentConfig(
         name=name,
         players=players,
         rules=rules,
-        games=_number(data, "games", 2, 1, 100_000, True),
-        pairing=pairing,
-        gauntlet=gauntlet,
-        seed=_number(data, "seed", 1, 0, 2**62, True),
-        parallel=_number(data, "parallel", 0, 0, 1024, True),
+        games=f.games,
+        pairing=f.pairing,
+        gauntlet=f.gauntlet,
+        seed=f.seed,
+        parallel=f.parallel,
         anchor=anchor,
-        ablation=tuple(ablation_data.items()),
-        sprt=sprt_from_dict(data["sprt"]) if data.get("sprt") is not None else None,
+        ablation=tuple(ablation.items()),
+        sprt=f.sprt.params() if f.sprt is not None else None,
         source=source,
     )
 
 
 def load_config(path: str | Path) -> TournamentConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    return config_from_dict(data, str(path))
+    """A checked tournament config from a YAML file (engine.config.load_yaml: missing file, folder,
+    non-UTF-8, bad YAML and a top level that is not a mapping are one-sentence ConfigErrors)."""
+    return config_from_dict(load_yaml(path), str(path))
 
 
 def with_overrides(config: TournamentConfig, **changes: Any) -> TournamentConfig:

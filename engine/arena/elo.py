@@ -29,16 +29,38 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
+from engine.errors import TengenError
+
 ELO_PER_NAT = 400.0 / math.log(10.0)  # Elo points per unit of log-odds
 
 
-class EloError(ValueError):
+class EloError(TengenError, ValueError):
     """The games cannot give finite ratings against the anchor (reason in the message)."""
 
 
 def expected_score(elo_a: float, elo_b: float) -> float:
     """A's expected score against B."""
     return 1.0 / (1.0 + 10.0 ** ((elo_b - elo_a) / 400.0))
+
+
+def elo_from_score(score: float, games: int) -> float:
+    """The Elo difference that makes `score` the expected score; the score is clamped half a game
+    away from 0 and 1 so that a clean sweep gives a finite number (nan for no games)."""
+    if games == 0 or math.isnan(score):
+        return float("nan")
+    eps = 0.5 / games
+    s = min(max(score, eps), 1 - eps)
+    return -400.0 * math.log10(1.0 / s - 1.0)
+
+
+def elo_error(score: float, games: int) -> float:
+    """One standard error of `elo_from_score` (delta method on the binomial score)."""
+    if games == 0 or math.isnan(score):
+        return float("nan")
+    eps = 0.5 / games
+    s = min(max(score, eps), 1 - eps)
+    se = math.sqrt(s * (1 - s) / games)
+    return ELO_PER_NAT * se / (s * (1 - s))
 
 
 @dataclass(frozen=True)
@@ -115,10 +137,10 @@ def fit_elo(
             raise EloError(f"a game of {a!r} against itself cannot be rated")
         if not 0.0 <= s <= 1.0:
             raise EloError(f"score {s!r} of {a!r} against {b!r} is outside [0, 1]")
-        for n in (a, b):
-            if n not in index:
-                index[n] = len(names)
-                names.append(n)
+        for name in (a, b):
+            if name not in index:
+                index[name] = len(names)
+                names.append(name)
         rows.append((index[a], index[b], s))
     if anchor not in index:
         raise EloError(f"anchor player {anchor!r} played no games, so nothing can be rated against it")
@@ -132,8 +154,8 @@ def fit_elo(
         count[j, i] += 1
     games_played = count.sum(axis=1).astype(int)
     points = wins.sum(axis=1)
-    a = index[anchor]
-    connected = _reachable(count > 0, a)
+    anchor_index = index[anchor]
+    connected = _reachable(count > 0, anchor_index)
     if not connected.all():
         lost = ", ".join(names[i] for i in np.flatnonzero(~connected))
         raise EloError(f"no chain of games links {lost} to the anchor {anchor!r}")
@@ -143,16 +165,16 @@ def fit_elo(
         count = count + met * prior_draws
     else:
         beat = wins > 0  # i took points from j
-        if not (_reachable(beat, a).all() and _reachable(beat.T, a).all()):
+        if not (_reachable(beat, anchor_index).all() and _reachable(beat.T, anchor_index).all()):
             perfect = [names[i] for i in range(n) if points[i] in (0, games_played[i])]
             who = ", ".join(perfect) if perfect else "a group of players"
             raise EloError(
                 f"{who} won or lost every game against the others, so the maximum-likelihood "
                 "rating is infinite; use a prior (prior_draws > 0) or play more games"
             )
-    beta = _newton(wins, count, a)
+    beta = _newton(wins, count, anchor_index)
     info = _information(beta, count)
-    free = [i for i in range(n) if i != a]
+    free = [i for i in range(n) if i != anchor_index]
     cov = np.zeros((n, n))
     if free:
         cov[np.ix_(free, free)] = np.linalg.inv(info[np.ix_(free, free)]) * ELO_PER_NAT**2

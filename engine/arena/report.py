@@ -26,8 +26,9 @@ import yaml
 
 from engine.arena.config import ABLATION_ROWS, TournamentConfig
 from engine.arena.elo import EloError, EloFit, fit_elo
+from engine.arena.engines import EngineInfo
 from engine.arena.match import GameResult
-from engine.arena.players import PlayerInfo
+from engine.atomic_io import atomic_path, atomic_write_text
 from engine.gtp_client import find_gnugo
 
 REPORT = "report.md"
@@ -125,7 +126,8 @@ def _plot_elo(fit: EloFit, path: Path, title: str) -> None:
     ax.set_xlabel(f"Elo ({fit.anchor} = {fit.anchor_elo:g}; bars: {fit.confidence:.0%} interval)")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -151,7 +153,8 @@ def _plot_winrate(m: WinMatrix, path: Path) -> None:
     ax.set_title("Score of row against column (games)")
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -175,7 +178,8 @@ def _plot_ablation(rows: list[tuple[str, float, float, float, float | None]], pa
     ax.set_ylim(top=max(top, 1.0) * 1.3)  # room for the legend
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -187,7 +191,7 @@ def write_report(
     config: TournamentConfig,
     results: Sequence[GameResult],
     out: Path,
-    players: Sequence[PlayerInfo] = (),
+    players: Sequence[EngineInfo] = (),
     scheduled: int | None = None,
 ) -> Path:
     """Writes out/report.md and its PNG charts; returns the report's path."""
@@ -259,9 +263,7 @@ def write_report(
     lines += _games_section(results)
     lines += _reproduce_section(config, players)
     path = out / REPORT
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -282,6 +284,7 @@ def _ablation_section(config: TournamentConfig, fit: EloFit | None, out: Path) -
         paper_text = f"{paper:.0f}" if paper is not None else "-"
         player = assigned.get(key)
         rating = None
+        anchor = fit.anchor if fit is not None else None
         if fit is not None and player is not None and player in fit.names:
             rating = fit.rating(player)
             if rating.games == 0:
@@ -289,7 +292,7 @@ def _ablation_section(config: TournamentConfig, fit: EloFit | None, out: Path) -
         if rating is None:
             lines.append(f"| {label} | {player or '-'} | not run | | {paper_text} | {note} |")
             continue
-        interval = "anchor" if rating.name == fit.anchor else _fmt_interval(rating.low, rating.high)
+        interval = "anchor" if rating.name == anchor else _fmt_interval(rating.low, rating.high)
         lines.append(f"| {label} | {player} | {rating.elo:.0f} | {interval} | {paper_text} | {note} |")
         chart.append((label.split(" (")[0], rating.elo, rating.low, rating.high, paper))
     lines.append("")
@@ -322,7 +325,7 @@ def _games_section(results: Sequence[GameResult]) -> list[str]:
     return lines
 
 
-def _reproduce_section(config: TournamentConfig, players: Sequence[PlayerInfo]) -> list[str]:
+def _reproduce_section(config: TournamentConfig, players: Sequence[EngineInfo]) -> list[str]:
     lines = [
         "## Reproducing this run",
         "",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.arena.elo import expected_score
+from engine.errors import ConfigError
 
 Decision = Literal["accept H0", "accept H1", "continue"]
 
@@ -32,10 +33,12 @@ class SprtParams:
     beta: float = 0.05
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.elo0) and math.isfinite(self.elo1)):
+            raise ConfigError(f"SPRT needs finite elo0 and elo1, got {self.elo0:g} and {self.elo1:g}")
         if not self.elo1 > self.elo0:
-            raise ValueError(f"SPRT needs elo1 > elo0, got {self.elo0:g} and {self.elo1:g}")
+            raise ConfigError(f"SPRT needs elo1 > elo0, got {self.elo0:g} and {self.elo1:g}")
         if not (0 < self.alpha < 1 and 0 < self.beta < 1 and self.alpha + self.beta < 1):
-            raise ValueError(f"SPRT needs 0 < alpha, beta and alpha + beta < 1, got {self.alpha}, {self.beta}")
+            raise ConfigError(f"SPRT needs 0 < alpha, beta and alpha + beta < 1, got {self.alpha}, {self.beta}")
 
     @property
     def lower(self) -> float:
