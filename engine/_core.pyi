@@ -7,11 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from engine.errors import CoreError as CoreError  # the core's refusals of user input
+
 EMPTY: int
 BLACK: int
 WHITE: int
 MIN_SIZE: int
 MAX_SIZE: int
+DEFAULT_KOMI: float
 
 class Game:
     def __init__(

@@ -24,7 +24,8 @@ class ConfigError(TengenError, ValueError):
 
 
 class CoreError(TengenError, ValueError):
-    """The C++ core refused an input (pybind11 turns std::invalid_argument and friends into ValueError)."""
+    """The C++ core refused an input: engine._core raises this for std::invalid_argument, std::domain_error
+    and pybind11 value errors (the translator in csrc/bindings/module.cpp); logic errors stay RuntimeError."""
 
 
 @contextmanager
@@ -36,6 +37,8 @@ def core_errors(what: str) -> Iterator[None]:
     """
     try:
         yield
+    except CoreError as exc:  # the core's own refusal (csrc/bindings/module.cpp translates it): say what of
+        raise CoreError(f"{what}: {one_line(str(exc))}") from exc
     except TengenError:
         raise
     except (ValueError, RuntimeError) as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine import _core
+
 
 def add_player_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
     """The flags that choose and bound the player (shared by gtp and play)."""
@@ -34,7 +36,7 @@ def add_gtp_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
     """All flags of `tengen gtp`: the board, the records, the engine's name and the player flags."""
     return [
         p.add_argument("--size", type=int, default=19, help="initial board size (GTP boardsize changes it)"),
-        p.add_argument("--komi", type=float, default=7.5),
+        p.add_argument("--komi", type=float, default=_core.DEFAULT_KOMI),
         p.add_argument("--sgf-dir", type=Path, help="where game records go (default: ~/.local/share/tengen/games)"),
         p.add_argument("--no-records", action="store_true", help="do not write SGF records"),
         p.add_argument("--name", default="tengen"),

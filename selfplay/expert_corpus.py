@@ -24,9 +24,8 @@ from engine import _core as core
 from engine.errors import ConfigError
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, gnugo_command
 from engine.gtp_game import COUNTED, play_gtp_game
+from engine.player import SCORE_PLAYOUTS
 from engine.sgf import SgfRecord, parse_score, result_string, write_sgf
-
-SCORE_PLAYOUTS = 400  # playouts of tengen's dead-stone estimate when the engine cannot count
 
 
 @dataclass(frozen=True)

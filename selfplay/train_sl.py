@@ -35,6 +35,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from engine.atomic_io import atomic_write_text
 from engine.config import (
     MAX_BATCH,
     MAX_EPOCHS,
@@ -471,9 +472,8 @@ def train(
             )
     else:
         state.update({"epoch": 0, "batch": 0, "step": 0, "samples": 0, "games": records.num_games})
-    (out / "config.json").write_text(
-        json.dumps({"net": dataclasses.asdict(nc), "train": dataclasses.asdict(t)}, indent=2) + "\n"
-    )
+    run_config = {"net": dataclasses.asdict(nc), "train": dataclasses.asdict(t)}
+    atomic_write_text(out / "config.json", json.dumps(run_config, indent=2) + "\n")
 
     batches_per_epoch = math.ceil(train_pos.epoch_size() / t.batch_size)
     # The learning-rate schedule spans all epochs; max_steps only stops early, so a run stopped

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine import _core
 from engine.arena.config import TournamentConfig, config_from_dict, load_config, with_overrides
 from engine.arena.elo import EloError, fit_elo
 from engine.arena.engines import EngineSpec, parse_inline_engine
@@ -47,7 +48,7 @@ def register(subparsers: Any) -> None:
     m.add_argument("--black", help="player taking black in the first game")
     m.add_argument("--white", help="player taking white in the first game")
     m.add_argument("--size", type=int, help="board size (default: config, else 9)")
-    m.add_argument("--komi", type=float, help="komi (default: config, else 7.5)")
+    m.add_argument("--komi", type=float, help=f"komi (default: config, else {_core.DEFAULT_KOMI:g})")
     m.add_argument("--seed", type=int, help="tournament seed")
     m.add_argument("--move-timeout", type=float, help="seconds per move before losing on time")
     m.add_argument("--referee", choices=("auto", "gnugo", "none"), help="GnuGo score check")

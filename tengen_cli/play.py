@@ -21,7 +21,7 @@ from engine.coords import format_vertex, parse_vertex
 from engine.errors import UserError, core_errors
 from engine.gtp_flags import add_gtp_flags, add_player_flags
 from engine.player import RESIGN, Player, PlayerConfig
-from engine.sgf import game_to_sgf, result_string
+from engine.sgf import BY_RESIGNATION, game_to_sgf, result_string, win_string
 from tengen_cli.checks import MAX_SEED, check_output_dir
 
 PLAY_HELP = "Type a move like D4, or: pass, undo, resign, quit, help."
@@ -200,13 +200,13 @@ def cmd_play(args: argparse.Namespace) -> int:
                     print("Game abandoned.")
                     return 0
                 if stop == "resign":
-                    result = "W+R" if human == 1 else "B+R"
+                    result = win_string(_core.WHITE if human == _core.BLACK else _core.BLACK, BY_RESIGNATION)
                     break
                 continue
             move = player.genmove(game, engine_color)
             if move == RESIGN:
                 print("tengen resigns.")
-                result = "B+R" if engine_color == 2 else "W+R"
+                result = win_string(_core.WHITE if engine_color == _core.BLACK else _core.BLACK, BY_RESIGNATION)
                 break
             game.play(engine_color, move)
             last = player.last
@@ -231,7 +231,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     play = sub.add_parser("play", help="play a game against tengen in the terminal")
     play.add_argument("--size", type=int, default=9)
-    play.add_argument("--komi", type=float, default=7.5)
+    play.add_argument("--komi", type=float, default=_core.DEFAULT_KOMI)
     play.add_argument("--color", choices=["black", "white", "b", "w"], default="black", help="your colour")
     play.add_argument("--sgf-dir", type=Path, help="where the record goes (default: ~/.local/share/tengen/games)")
     play.add_argument("--no-records", action="store_true")

@@ -85,6 +85,7 @@ void init_go(py::module_& m) {
   m.attr("WHITE") = static_cast<int>(WHITE);
   m.attr("MIN_SIZE") = kMinSize;
   m.attr("MAX_SIZE") = kMaxSize;
+  m.attr("DEFAULT_KOMI") = Rules{}.komi;  // the one default komi (area scoring, 7.5)
 
   py::class_<Game>(m, "Game", R"doc(A game of Go: board, rules, history.
 

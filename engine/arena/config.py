@@ -34,6 +34,7 @@ from engine.arena.sprt import SprtParams
 from engine.config import from_mapping, load_yaml, require
 from engine.errors import ConfigError
 from engine.gtp_game import ScoreBy
+from engine.player import SCORE_PLAYOUTS
 
 DEFAULT_ANCHOR = "gnugo-10"
 DEFAULT_ANCHOR_ELO = 431.0  # GnuGo 3.8 level 10 in the AlphaGo paper (Extended Data Table 6)
@@ -60,12 +61,12 @@ class MatchRules:
     """Rules and limits every game of a tournament uses."""
 
     size: int = 9
-    komi: float = 7.5
+    komi: float = _core.DEFAULT_KOMI
     max_moves: int = 0  # 0: three times the number of points
     move_timeout: float = 120.0  # seconds per genmove before the mover loses on time
     referee: Referee = "auto"  # GnuGo checks the engine's score: auto = when installed
     score_by: ScoreBy = "engine"  # whose score decides a game that ends by two passes
-    score_playouts: int = 400  # playouts of the engine's dead-stone estimate
+    score_playouts: int = SCORE_PLAYOUTS  # playouts of the engine's dead-stone estimate
 
     @property
     def move_limit(self) -> int:

@@ -19,7 +19,7 @@ from engine.atomic_io import atomic_write_bytes
 from engine.clock import GameClock
 from engine.coords import format_vertex
 from engine.player import RESIGN, SCORE_PLAYOUTS, Player
-from engine.sgf import game_to_sgf
+from engine.sgf import BY_RESIGNATION, game_to_sgf, win_string
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,7 +27,7 @@ class GtpConfig:
     """The engine's start-up state and where its game records go (None: no records)."""
 
     size: int = 19
-    komi: float = 7.5
+    komi: float = _core.DEFAULT_KOMI
     sgf_dir: Path | None = None
     name: str = "tengen"
     score_playouts: int = SCORE_PLAYOUTS  # dead-stone estimate behind final_score / final_status_list
@@ -91,7 +91,7 @@ class GtpSession:
         if move == RESIGN:
             if play:
                 self.our_colors.add(color)
-                self.result = "W+R" if color == 1 else "B+R"
+                self.result = win_string(_core.WHITE if color == _core.BLACK else _core.BLACK, BY_RESIGNATION)
             return "resign"
         if play:
             self.game.play(color, move)
