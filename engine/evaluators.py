@@ -7,14 +7,12 @@ policy net and value net (AlphaGo), either of which may be absent (ablations).
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 
 from engine import _core
 from engine.nets import GoNet
-from engine.torch_device import autocast, pick_device
+from engine.torch_device import inference_precision, pick_device
 
 
 def search_feature_set(policy_net: GoNet | None, value_net: GoNet | None) -> str:
@@ -30,14 +28,18 @@ def search_feature_set(policy_net: GoNet | None, value_net: GoNet | None) -> str
 
 
 class TorchEvaluator:
-    """Runs torch networks on the search's batches (inference mode, autocast on CUDA)."""
+    """Runs torch networks on the search's batches in inference mode.
+
+    `precision` (auto | f32 | bf16, see engine.torch_device.inference_precision) is resolved once;
+    `self.precision.name` says what was chosen. With channels_last the nets are converted in place.
+    """
 
     def __init__(
         self,
         policy_net: GoNet | None,
         value_net: GoNet | None = None,
         device: str | torch.device | None = None,
-        amp: bool = True,
+        precision: str = "auto",
     ) -> None:
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.policy_net = policy_net.to(self.device).eval() if policy_net is not None else None
@@ -51,14 +53,16 @@ class TorchEvaluator:
         if len(sizes) != 1:
             raise ValueError(f"the networks were built for different board sizes: {sorted(sizes)}")
         self.board_size = sizes.pop()
-        self.amp = amp and self.device.type == "cuda"
-
-    def _autocast(self) -> contextlib.AbstractContextManager[object]:
-        return autocast(self.device) if self.amp else contextlib.nullcontext()
+        self.precision = inference_precision(self.device, precision)
+        if self.precision.channels_last:
+            for net in {id(n): n for n in (self.policy_net, self.value_net) if n is not None}.values():
+                net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
     def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
         x = torch.from_numpy(inputs).to(self.device, non_blocking=True)
-        with torch.inference_mode(), self._autocast():
+        if self.precision.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), self.precision.autocast(self.device):
             if self.policy_net is not None and self.policy_net is self.value_net:
                 out = self.policy_net(x)
                 policy[...] = out.policy.float().cpu().numpy()
