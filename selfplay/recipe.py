@@ -11,6 +11,7 @@ and network sections through engine.nets.NetConfig, so their checks are the same
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class RecipeCommon:
     """The top-level settings every recipe has: board, komi, seed and where torch runs."""
 
     board_size: int = 9
-    komi: float = 7.5
+    komi: float = _core.DEFAULT_KOMI
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     torch_threads: int = 0  # 0: torch's default
@@ -436,3 +437,30 @@ def load_recipe(path: str | Path) -> tuple[Recipe, str]:
         return parse_recipe(raw, "the file"), text
     except RecipeError as exc:
         raise RecipeError(f"{p}: {exc}") from None
+
+
+def with_init_weights(recipe: Recipe, text: str, weights: Path) -> tuple[Recipe, str]:
+    """`tengen train --init W`: the AlphaZero recipe warm-started from `weights`, and the recipe text
+    with that choice written into it (the run directory keeps the text, so a resume needs the same flag).
+
+    RecipeError when the recipe is not AlphaZero, already names init weights, or the file is missing or
+    holds a net of another shape than the recipe's."""
+    from engine.weights import read_config
+
+    if not isinstance(recipe, ZeroRecipe):
+        raise RecipeError("--init warm-starts the AlphaZero recipe only (the AlphaGo recipe trains from its corpus)")
+    if recipe.init_weights:
+        raise RecipeError(f"the recipe already sets init_weights ({recipe.init_weights}); drop it or --init")
+    path = weights.resolve()
+    if not path.is_file():
+        raise RecipeError(f"--init {weights}: no such weights file")
+    found = read_config(path)
+    if found != recipe.net:
+        diff = ", ".join(
+            f"{f.name} {getattr(found, f.name)!r} (recipe {getattr(recipe.net, f.name)!r})"
+            for f in dataclasses.fields(NetConfig)
+            if getattr(found, f.name) != getattr(recipe.net, f.name)
+        )
+        raise RecipeError(f"--init {weights} holds another net than the recipe's: {diff}")
+    text = text.rstrip("\n") + f"\n# added by `tengen train --init`\ninit_weights: {json.dumps(str(path))}\n"
+    return dataclasses.replace(recipe, init_weights=str(path)), text

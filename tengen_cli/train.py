@@ -18,15 +18,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", required=True, type=Path, help="recipe YAML (configs/zero_9x9_cpu.yaml, ...)")
     p.add_argument("--run-dir", required=True, type=Path, help="folder for everything the run writes")
+    p.add_argument(
+        "--init", type=Path, metavar="WEIGHTS",
+        help="AlphaZero recipe: warm-start the learner from these weights (a net of the recipe's shape); "
+        "kept in the run's config.yaml, so resume with the same flag",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from selfplay.recipe import AlphaGoRecipe, load_recipe
+    from selfplay.recipe import AlphaGoRecipe, load_recipe, with_init_weights
     from selfplay.run_dir import RunDir
 
     recipe, text = load_recipe(args.config)
+    if args.init is not None:
+        recipe, text = with_init_weights(recipe, text, args.init)
     run = RunDir(args.run_dir)
     state = run.open(text)
 

@@ -142,3 +142,65 @@ def test_run_dir_refuses_another_recipe(tmp_path: Path) -> None:
 
     with pytest.raises(RunDirError, match="different recipe"):
         RunDir(tmp_path / "r").open("recipe: alphazero\niterations: 2\n")
+
+
+def _one_iteration_recipe(tmp_path: Path) -> Path:
+    """zero_tiny cut to one short iteration: enough to see where the learner started."""
+    text = ZERO_TINY.read_text()
+    for old, new in (("iterations: 4", "iterations: 1"), ("games_per_iteration: 32", "games_per_iteration: 8"),
+                     ("steps_per_iteration: 80", "steps_per_iteration: 5"), ("games: 16", "games: 4"),
+                     ("games: 8", "games: 4")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "one.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_train_init_warm_starts_from_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    from engine.nets import build_net
+    from engine.weights import save_weights
+
+    config = _one_iteration_recipe(tmp_path)
+    recipe, _ = load_recipe(config)
+    torch.manual_seed(123)
+    start = build_net(recipe.net)
+    init = tmp_path / "start.safetensors"
+    save_weights(init, start)
+    run = tmp_path / "run"
+    argv = ["train", "--config", str(config), "--run-dir", str(run), "--init", str(init), "--quiet"]
+    assert main(argv) == 0
+    assert "init: starting net" in capsys.readouterr().out
+    first = load_net(run / "weights" / "iter_0000.safetensors", expected=recipe.net)
+    for name, tensor in start.state_dict().items():
+        assert torch.equal(first.state_dict()[name], tensor), f"{name} differs from the --init weights"
+    assert "init_weights:" in (run / "config.yaml").read_text()
+    assert main(argv) == 0  # the same command resumes (here: finds everything done)
+    # Without the flag the recipe differs from the run's: refused, nothing lost.
+    assert main(argv[:-3] + ["--quiet"]) == 2
+    assert "recipe" in capsys.readouterr().err
+    assert (run / "weights" / "final.safetensors").is_file()
+
+
+def test_train_init_refuses_a_net_of_another_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import dataclasses
+
+    from engine.nets import build_net
+    from engine.weights import save_weights
+
+    config = _one_iteration_recipe(tmp_path)
+    recipe, _ = load_recipe(config)
+    other = tmp_path / "wide.safetensors"
+    save_weights(other, build_net(dataclasses.replace(recipe.net, channels=8)))
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(config), "--run-dir", str(run), "--init", str(other), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "channels 8 (recipe 16)" in err and err.count("\n") == 1
+    assert main(["train", "--config", str(config), "--run-dir", str(run), "--init", str(tmp_path / "nope"),
+                 "--quiet"]) == 2
+    assert "no such weights file" in capsys.readouterr().err
+    assert main(["train", "--config", str(ROOT / "configs" / "alphago_tiny.yaml"), "--run-dir", str(run),
+                 "--init", str(other), "--quiet"]) == 2
+    assert "AlphaZero recipe only" in capsys.readouterr().err
