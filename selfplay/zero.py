@@ -38,7 +38,7 @@ from engine.atomic_io import atomic_write_text
 from engine.evaluators import TorchEvaluator
 from engine.nets import GoNet
 from engine.search import BatchedRunner
-from engine.torch_device import pick_device
+from engine.torch_device import inference_precision, pick_device
 from engine.weights import load_net, save_weights
 from selfplay.learner import Learner
 from selfplay.match import MatchResult, PolicyPlayer, RandomPlayer, SearchPlayer, play_match
@@ -404,7 +404,8 @@ def run_zero(recipe: ZeroRecipe, run: RunDir, state: State, log: Log, progress: 
                 _log_selfplay(scalars, it, sp)
                 log(
                     f"{name} self-play: {sp.games} games ({sp.positions} positions, mean length {sp.mean_length}) "
-                    f"by {best.stem}; {sp.games_per_hour:.0f} games/h, {sp.positions_per_second:.0f} positions/s; "
+                    f"by {best.stem}; {sp.games_per_hour:.0f} games/h, {sp.positions_per_second:.0f} positions/s "
+                    f"(inference {inference_precision(device).name}); "
                     f"black won {sp.black_wins}, resigned {sp.resigned}, resignation false positives "
                     f"{sp.resign_false_positives}/{sp.would_resign} no-resign games that would have resigned"
                 )
