@@ -89,16 +89,22 @@ def build_player(args: argparse.Namespace) -> Player:
     return Player(config, backend=_network_backend(args))
 
 
-def cmd_gtp(args: argparse.Namespace) -> int:
-    """`tengen gtp`: serve GTP on stdin/stdout until quit or end of input."""
-    from engine.gtp import FdLineReader, GtpConfig, GtpEngine
-
+def checked_player(args: argparse.Namespace) -> Player:
+    """The player of `tengen gtp` / `tengen play` once the board, the records folder and the size fit."""
     check_board(args.size, args.komi)
     if not args.no_records:
         check_output_dir(args.sgf_dir or default_sgf_dir(), "--sgf-dir")
     player = build_player(args)
     if not player.supports_size(args.size):
         raise UserError(f"the network cannot play {args.size}x{args.size}; pass --size to match it")
+    return player
+
+
+def cmd_gtp(args: argparse.Namespace) -> int:
+    """`tengen gtp`: serve GTP on stdin/stdout until quit or end of input."""
+    from engine.gtp import FdLineReader, GtpConfig, GtpEngine
+
+    player = checked_player(args)
     config = GtpConfig(
         size=args.size,
         komi=args.komi,
@@ -178,12 +184,7 @@ def _save_record(args: argparse.Namespace, game: _core.Game, human: int, result:
 
 def cmd_play(args: argparse.Namespace) -> int:
     """`tengen play`: a game against tengen in the terminal, moves typed at a prompt."""
-    check_board(args.size, args.komi)
-    if not args.no_records:
-        check_output_dir(args.sgf_dir or default_sgf_dir(), "--sgf-dir")
-    player = build_player(args)
-    if not player.supports_size(args.size):
-        raise UserError(f"the network cannot play {args.size}x{args.size}; pass --size to match it")
+    player = checked_player(args)
     human = 1 if args.color.lower().startswith("b") else 2
     engine_color = 3 - human
     with core_errors(f"a {args.size}x{args.size} board with komi {args.komi}"):
