@@ -112,6 +112,14 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
+def from_file_mapping(cls: type[T], data: Any, source: str | None) -> T:
+    """`from_mapping` for a whole file's mapping: each error starts with `source` (the file) when given."""
+    try:
+        return from_mapping(cls, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None
+
+
 def from_mapping(cls: type[T], data: Any, where: str = "") -> T:
     """A `cls` (a dataclass) built from `data`; `where` is the dotted key of the section, for messages."""
     if not dataclasses.is_dataclass(cls):

@@ -139,6 +139,14 @@ for command in ("match", "arena", "ablate"):
               "ablate": ("--config", "configs/arena/ablation_alphago.yaml")}[command]
     for kind in ("{file}", "{blocked}"):
         PATH_CASES.append(case(command, *config, "--out", kind, *players, mentions="kept.txt"))
+for kind in ("{dir}", "{missing}", "{binary}", "{badyaml}", "{listyaml}", "{empty}", "{blocked}"):
+    PATH_CASES.append(case("rate", "gnugo:3", "--ladder", kind, "--out", "out",
+                           mentions=re.escape(PATHS[kind].split("/")[0])))
+    PATH_CASES.append(case("rate", "--calibrate", "--ladder", kind, "--out", "out",
+                           mentions=re.escape(PATHS[kind].split("/")[0])))
+for kind in ("{file}", "{blocked}"):
+    PATH_CASES.append(case("rate", "gnugo:3", "--out", kind, mentions="kept.txt"))
+    PATH_CASES.append(case("rate", "--calibrate", "--out", kind, mentions="kept.txt"))
 PATH_CASES += [
     case("arena", "--out", "{dir}", mentions="adir"),  # no config and nothing to resume
     case("arena", "--out", "{missing}", mentions="nowhere"),
@@ -209,6 +217,11 @@ for command in ("arena", "ablate"):
     suite = "configs/arena/ablation_alphago.yaml" if command == "ablate" else "configs/arena/smoke.yaml"
     numeric((command, "--config", suite, "--out", "out"), "--games", ("0", "-1", HUGE, "nan", "inf"))
     numeric((command, "--config", suite, "--out", "out"), "--parallel", ("-1", HUGE, "nan", "inf"))
+RATE_BASE = ("rate", "gnugo:3", "--out", "out", "--allow-uncalibrated")
+numeric(RATE_BASE, "--games-max", ("0", "-1", HUGE, "nan", "inf"))
+numeric(RATE_BASE, "--target-halfwidth", ("0", "-1", "1e300", "nan", "inf"))
+numeric(RATE_BASE, "--parallel", ("-1", HUGE, "nan", "inf"))  # 0: one game per core
+numeric(RATE_BASE, "--seconds", ("0", "-1", "1e300", "nan", "inf", "60"))  # 60: the ladder's move timeout
 CORPUS_BASE = ("corpus", "--out", "out")
 numeric(CORPUS_BASE, "--games", ("0", "-1", HUGE, "nan", "inf"))
 numeric(CORPUS_BASE, "--size", ("0", "-1", HUGE, "nan", "inf"))

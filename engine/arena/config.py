@@ -31,7 +31,7 @@ from engine.arena.engines import (
     engine_from_dict,
 )
 from engine.arena.sprt import SprtParams
-from engine.config import from_mapping, load_yaml, require
+from engine.config import from_file_mapping, load_yaml, require
 from engine.errors import ConfigError
 from engine.gtp_game import ScoreBy
 from engine.player import SCORE_PLAYOUTS
@@ -274,10 +274,7 @@ def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
     where = source or "the config"
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be a YAML mapping with a players list")
-    try:
-        f = from_mapping(TournamentFile, data)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None
+    f = from_file_mapping(TournamentFile, data, source)
     if f.players is None or len(f.players) < 2:
         raise ConfigError(f"{where} needs a players list with at least two players")
     players = tuple(engine_from_dict(p, f"players[{i}]") for i, p in enumerate(f.players))

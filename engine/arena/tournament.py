@@ -26,8 +26,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.arena.config import GameSpec, TournamentConfig
-from engine.arena.engines import EngineInfo, probe_engine
+from engine.arena.config import GameSpec, MatchRules, TournamentConfig
+from engine.arena.engines import EngineInfo, EngineSpec, probe_engine
 from engine.arena.match import GameResult, play_game
 from engine.arena.results import ResultsFile
 from engine.atomic_io import atomic_write_text
@@ -114,6 +114,54 @@ def probe_players(config: TournamentConfig) -> tuple[EngineInfo, ...]:
     return tuple(probe_engine(p, config.rules.size) for p in config.players)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScheduledGame:
+    """A game to start: its spec, the two engines, and a tag the scheduler tracks while it is in play."""
+
+    game: GameSpec
+    black: EngineSpec
+    white: EngineSpec
+    tag: str = ""
+
+
+def play_in_parallel(
+    *,
+    workers: int,
+    rules: MatchRules,
+    out: Path,
+    label: str,
+    stop: threading.Event,
+    next_game: Callable[[list[str]], ScheduledGame | None],
+    on_result: Callable[[GameResult], None],
+) -> None:
+    """Keeps up to `workers` games in play until `next_game(tags of the games in play)` returns None
+    and the games in play have finished; each finished game goes to `on_result` (games abandoned by
+    `stop` do not). Any exception sets `stop`; the games in play return at their next move."""
+    running: dict[Future[GameResult | None], str] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="game") as pool:
+
+        def fill() -> None:
+            while len(running) < workers and not stop.is_set():
+                s = next_game(list(running.values()))
+                if s is None:
+                    return
+                running[pool.submit(play_game, s.game, s.black, s.white, rules, out, label, stop)] = s.tag
+
+        try:
+            fill()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    del running[fut]
+                    result = fut.result()
+                    if result is not None:
+                        on_result(result)
+                fill()
+        except BaseException:
+            stop.set()
+            raise
+
+
 def run_tournament(
     config: TournamentConfig,
     out: Path,
@@ -143,36 +191,25 @@ def run_tournament(
     bar = tqdm(total=len(schedule), initial=done_before, unit="game", disable=not progress,
                desc=config.name, dynamic_ncols=True)
     bar.set_postfix_str(running_score(store.ordered(), config.names))
-    running: dict[Future[GameResult | None], GameSpec] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="game") as pool:
+    def next_game(_: list[str]) -> ScheduledGame | None:
+        if not pending or draining:
+            return None
+        g = pending.popleft()
+        return ScheduledGame(game=g, black=config.player(g.black), white=config.player(g.white))
 
-        def fill() -> None:
-            while pending and len(running) < workers and not draining and not stop.is_set():
-                g = pending.popleft()
-                fut = pool.submit(play_game, g, config.player(g.black), config.player(g.white),
-                                  config.rules, out, config.name, stop)
-                running[fut] = g
+    def on_result(result: GameResult) -> None:
+        nonlocal played, draining
+        store.append(result)
+        played += 1
+        bar.set_postfix_str(running_score(store.ordered(), config.names), refresh=False)
+        bar.update(1)
+        if keep_going is not None and not keep_going(store.in_order_finished()):
+            draining = True
 
-        try:
-            fill()
-            while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    del running[fut]
-                    result = fut.result()
-                    if result is None:
-                        continue
-                    store.append(result)
-                    played += 1
-                    bar.set_postfix_str(running_score(store.ordered(), config.names), refresh=False)
-                    bar.update(1)
-                    if keep_going is not None and not keep_going(store.in_order_finished()):
-                        draining = True
-                fill()
-        except BaseException:
-            stop.set()  # games in play return at their next move; the pool waits for them
-            raise
-        finally:
-            bar.close()
+    try:
+        play_in_parallel(workers=workers, rules=config.rules, out=out, label=config.name, stop=stop,
+                         next_game=next_game, on_result=on_result)
+    finally:
+        bar.close()
     return TournamentRun(config, out, tuple(store.ordered()), tuple(store.in_order_finished()), played,
                          len(schedule), infos)
