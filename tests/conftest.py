@@ -3,6 +3,8 @@ GnuGo is missing: tests that need a referee must never pass by being skipped."""
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from engine.gtp_client import find_gnugo
@@ -24,3 +26,10 @@ def require_gnugo() -> str:
 def gnugo() -> str:
     """Path of the GnuGo binary (see require_gnugo)."""
     return require_gnugo()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_raises_keyboard_interrupt() -> None:
+    """Ctrl-C as in a terminal: a test suite started in the background (`nohup ... &`) inherits
+    SIGINT ignored, and the Ctrl-C tests would then wait for an interrupt that never comes."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)

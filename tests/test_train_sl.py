@@ -206,15 +206,22 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(shards: Path, tmp_path: Path) ->
     import os
     import signal
     import threading
+    import time
 
     from engine.weights import read_metadata
 
     o = tiny(tmp_path / "run", epochs=200, data=(str(shards),), checkpoint_every=10**6)
-    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
+    def interrupt_once_training_listens() -> None:
+        # Ctrl-C once train() has installed its handler (setup time varies with load and imports).
+        deadline = time.monotonic() + 120
+        while signal.getsignal(signal.SIGINT) is signal.default_int_handler and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # a few steps in
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_training_listens, daemon=True).start()
     with pytest.raises(KeyboardInterrupt, match="checkpoint saved"):
         train(load_config(None, o))
-    timer.cancel()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     import json
 
