@@ -30,7 +30,7 @@ def search_feature_set(policy_net: GoNet | None, value_net: GoNet | None) -> str
 class TorchEvaluator:
     """Runs torch networks on the search's batches in inference mode.
 
-    `precision` (auto | f32 | bf16, see engine.torch_device.inference_precision) is resolved once;
+    `precision` (f32 by default; auto | bf16, see engine.torch_device.inference_precision) is resolved once;
     `self.precision.name` says what was chosen. With channels_last the nets are converted in place.
     """
 
@@ -39,7 +39,7 @@ class TorchEvaluator:
         policy_net: GoNet | None,
         value_net: GoNet | None = None,
         device: str | torch.device | None = None,
-        precision: str = "auto",
+        precision: str = "f32",
     ) -> None:
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.policy_net = policy_net.to(self.device).eval() if policy_net is not None else None

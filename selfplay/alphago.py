@@ -466,7 +466,7 @@ def combined_stage(recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log
     vnet = load_net(value_w, expected=recipe.value.net, device=device)
     e = recipe.eval
     slots = min(e.parallel, e.games)
-    evaluator = TorchEvaluator(pnet, vnet, device=device)
+    evaluator = TorchEvaluator(pnet, vnet, device=device, precision=recipe.inference_precision)
     me = SearchPlayer("combined", settings, evaluator, recipe.board_size, recipe.komi, slots, rollout)
     rl = PolicyPlayer("rl", _policy_net(recipe, run, "rl", device), device, e.sample)
     try:

@@ -36,7 +36,7 @@ from engine.config import (
 from engine.errors import ConfigError
 from engine.nets import NetConfig
 from engine.search import SearchSettings
-from engine.torch_device import DEVICE_NAMES, is_device_name
+from engine.torch_device import DEVICE_NAMES, PRECISIONS, is_device_name
 from selfplay.torch_setup import OptimConfig
 
 RECIPES = ("alphazero", "alphago")
@@ -56,8 +56,14 @@ class RecipeCommon:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     torch_threads: int = 0  # 0: torch's default
+    # Inference precision of self-play and evaluation nets (engine.torch_device.PRECISIONS). f32 by
+    # default: on one seed of the main job, bf16 self-play (1.43x the positions/s) ended with a weaker
+    # net after the same 10 iterations (BENCHMARKS.md); "auto" picks bf16 where the hardware has it.
+    inference_precision: str = "f32"
 
     def __post_init__(self) -> None:
+        precisions = ", ".join(PRECISIONS)
+        require(self.inference_precision in PRECISIONS, "inference_precision", f"must be one of {precisions}")
         require(_core.MIN_SIZE <= self.board_size <= _core.MAX_SIZE, "board_size", "is not a supported size")
         require_finite(self.komi, "komi")
         half_points = self.komi * 2 == int(self.komi * 2)

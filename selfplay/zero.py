@@ -91,7 +91,7 @@ def produce_games(
     new = positions_new = 0
     if remaining > 0:
         net = load_net(weights, expected=recipe.net, device=device)
-        evaluator = TorchEvaluator(net, net, device=device)
+        evaluator = TorchEvaluator(net, net, device=device, precision=recipe.inference_precision)
         # A restart must not replay the games it already has: the seed depends on the count.
         seed = derive_seed(recipe.seed, iteration, store.num_games)
         settings = dataclasses.replace(recipe.search_settings(), seed=seed)
@@ -298,7 +298,7 @@ def learn(
 
 def _search_player(recipe: ZeroRecipe, name: str, weights: Path, device: torch.device, slots: int) -> SearchPlayer:
     net = load_net(weights, expected=recipe.net, device=device)
-    ev = TorchEvaluator(net, net, device=device)
+    ev = TorchEvaluator(net, net, device=device, precision=recipe.inference_precision)
     return SearchPlayer(name, recipe.eval_settings(), ev, recipe.board_size, recipe.komi, slots)
 
 
@@ -405,7 +405,7 @@ def run_zero(recipe: ZeroRecipe, run: RunDir, state: State, log: Log, progress: 
                 log(
                     f"{name} self-play: {sp.games} games ({sp.positions} positions, mean length {sp.mean_length}) "
                     f"by {best.stem}; {sp.games_per_hour:.0f} games/h, {sp.positions_per_second:.0f} positions/s "
-                    f"(inference {inference_precision(device).name}); "
+                    f"(inference {inference_precision(device, recipe.inference_precision).name}); "
                     f"black won {sp.black_wins}, resigned {sp.resigned}, resignation false positives "
                     f"{sp.resign_false_positives}/{sp.would_resign} no-resign games that would have resigned"
                 )

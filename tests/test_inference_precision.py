@@ -3,6 +3,8 @@ stay close to float32 on the same batch."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -64,3 +66,18 @@ def test_bf16_evaluator_stays_close_to_f32() -> None:
     np.testing.assert_allclose(p16, p32, atol=0.1)
     np.testing.assert_allclose(v16, v32, atol=0.05)
     assert (p16.argmax(axis=1) == p32.argmax(axis=1)).mean() >= 0.75
+
+
+def test_recipes_default_to_f32_and_refuse_an_unknown_precision(tmp_path: Path) -> None:
+    from selfplay.recipe import RecipeError, load_recipe
+
+    root = Path(__file__).resolve().parents[1]
+    recipe, _ = load_recipe(root / "configs" / "zero_9x9_cpu.yaml")
+    assert recipe.inference_precision == "f32"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((root / "configs" / "zero_tiny.yaml").read_text() + "inference_precision: fp8\n")
+    with pytest.raises(RecipeError, match="inference_precision must be one of auto, f32, bf16"):
+        load_recipe(bad)
+    ok = tmp_path / "auto.yaml"
+    ok.write_text((root / "configs" / "zero_tiny.yaml").read_text() + "inference_precision: auto\n")
+    assert load_recipe(ok)[0].inference_precision == "auto"
