@@ -25,9 +25,15 @@ import numpy as np
 
 from engine import _core
 from engine.config import from_mapping
-from engine.errors import ConfigError
+from engine.errors import ConfigError, TengenError
 
 POLICIES = ("net", "uniform", "heuristic", "rollout")
+STALLED_STEPS = 256  # steps in a row with no leaf resolved before a network search gives up
+
+
+class SearchStalled(TengenError):
+    """A network search stopped making progress: no network evaluation, cache hit or terminal leaf
+    for STALLED_STEPS steps in a row (non-finite network outputs leave no child selectable)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,9 +204,23 @@ class BatchedRunner:
         pending: dict[int, tuple[Future[None] | None, int]] = {}
         steps = 0
         slot = 0
+        search = self.search
+        # Every leaf of a network search is evaluated, a cache hit or terminal; searches without a
+        # network resolve leaves by rollouts inside gather and always progress.
+        watch = self.settings.needs_network
+        resolved, idle = -1, 0
         while True:
             if not keep_going() or (max_steps is not None and steps >= max_steps):
                 break
+            if watch:
+                now = search.evaluations + search.cache_hits + search.terminal_hits
+                idle = idle + 1 if now == resolved else 0
+                resolved = now
+            if idle > STALLED_STEPS:
+                self._drain(pending)
+                raise SearchStalled(
+                    f"the search resolved no leaf in {STALLED_STEPS} steps: are the network's outputs finite?"
+                )
             n = self.search.gather(slot)
             fut = self._pool.submit(self._evaluate, slot, n) if n > 0 else None
             other = 1 - slot
@@ -212,11 +232,16 @@ class BatchedRunner:
             pending[slot] = (fut, n)
             slot = other
             steps += 1
+        self._drain(pending)
+        return steps
+
+    def _drain(self, pending: dict[int, tuple[Future[None] | None, int]]) -> None:
+        """Waits for the evaluations in flight and scatters them, leaving no slot half done."""
         for s, (fut, n) in list(pending.items()):
             if fut is not None:
                 fut.result()
             self.search.scatter(s, n)
-        return steps
+        pending.clear()
 
     def search_position(self, game: _core.Game, visits: int, should_stop: Callable[[], bool] | None = None) -> None:
         """Searches one game's position (game index 0) until `visits` root visits or should_stop()."""

@@ -10,10 +10,6 @@ from pathlib import Path
 
 from engine.errors import UserError
 
-MAX_SEED = 2**63 - 1  # the core takes unsigned 64-bit seeds and adds game and move numbers
-MAX_THREADS = 256
-MAX_BATCH = 1 << 20
-
 
 def int_in(lo: int, hi: int) -> Callable[[str], int]:
     """An argparse type: an integer in lo..hi (argparse turns the ValueError into one usage error line)."""

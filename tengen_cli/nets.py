@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import _core
+from engine.config import MAX_BATCH, MAX_SEED, MAX_THREADS
 from engine.errors import UserError
-from tengen_cli.checks import MAX_BATCH, MAX_SEED, MAX_THREADS, check_output_dir, float_in, int_in
+from tengen_cli.checks import check_output_dir, float_in, int_in
 
 MAX_BLOCKS = 100  # residual blocks of a network trained here
 MAX_CHANNELS = 4096

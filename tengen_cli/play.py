@@ -17,12 +17,13 @@ from engine import _core
 from engine.atomic_io import atomic_write_bytes
 from engine.backends.base import SearchBackend
 from engine.board_text import render
+from engine.config import MAX_SEED
 from engine.coords import format_vertex, parse_vertex
 from engine.errors import UserError, core_errors
 from engine.gtp_flags import add_gtp_flags, add_player_flags
 from engine.player import RESIGN, Player, PlayerConfig
 from engine.sgf import BY_RESIGNATION, game_to_sgf, result_string, win_string
-from tengen_cli.checks import MAX_SEED, check_output_dir
+from tengen_cli.checks import check_output_dir
 
 PLAY_HELP = "Type a move like D4, or: pass, undo, resign, quit, help."
 MAX_VISITS = 1_000_000_000  # the search counts visits in 32-bit integers

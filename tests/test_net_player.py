@@ -154,3 +154,23 @@ def test_genmove_with_a_nan_network_answers(tmp_path: Path) -> None:
     engine.out = out
     assert _finishes(lambda: engine.handle("5 lz-genmove_analyze b 10")) is None
     assert out.getvalue().startswith("=5\n") and out.getvalue().strip().splitlines()[-1].startswith("play ")
+
+
+def test_selfplay_with_a_nan_network_stops_with_an_error(tmp_path: Path) -> None:
+    from engine.evaluators import TorchEvaluator
+    from engine.search import BatchedRunner, SearchStalled
+    from engine.weights import load_net
+
+    net = load_net(_nan_weights(tmp_path))
+    runner = BatchedRunner(SearchSettings(visits=16, batch_size=16, features="raw"), 5, 0.5, 2,
+                           TorchEvaluator(net, net))
+
+    def play() -> object:
+        try:
+            return runner.play_selfplay(2)
+        except SearchStalled as exc:
+            return exc
+
+    with runner:
+        outcome = _finishes(play)
+    assert isinstance(outcome, SearchStalled) and "finite" in str(outcome)

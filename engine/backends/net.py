@@ -11,6 +11,7 @@ Not thread-safe: one search at a time per backend.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -21,9 +22,7 @@ from engine import _core
 from engine.analysis import Candidate
 from engine.backends.base import Budget, SearchOutcome
 from engine.errors import ConfigError
-from engine.search import BatchedRunner, Evaluator, SearchSettings
-
-STALLED_STEPS = 256  # gather/scatter steps without a new root visit before a search gives up
+from engine.search import BatchedRunner, Evaluator, SearchSettings, SearchStalled
 
 
 class NetSearchBackend:
@@ -108,19 +107,11 @@ class NetSearchBackend:
         runner.search.set_target_visits(0, runner.search.root_visits(0) + max(visits, 1)
                                         if self.settings.reuse_tree else visits)
         next_update = start + update_seconds
-        progress = [runner.search.root_visits(0), 0]  # root visits last seen, steps since they grew
 
         def keep_going() -> bool:
             nonlocal next_update
             if runner.search.search_done(0):
                 return False
-            visits_now = runner.search.root_visits(0)
-            if visits_now > progress[0]:
-                progress[0], progress[1] = visits_now, 0
-            else:
-                progress[1] += 1
-                if progress[1] > STALLED_STEPS:
-                    return False  # no visit lands (non-finite priors or values): stop, not spin
             now = time.monotonic()
             if stop is not None and stop.is_set() and runner.search.root_visits(0) > 0:
                 return False
@@ -131,7 +122,8 @@ class NetSearchBackend:
                 next_update = now + update_seconds
             return True
 
-        runner.run(keep_going)
+        with contextlib.suppress(SearchStalled):  # a broken network: answer with what there is (a pass)
+            runner.run(keep_going)
         cands = self.candidates()
         move = runner.search.best_move(0)
         best = next((c for c in cands if c.move == move), cands[0] if cands else None)
