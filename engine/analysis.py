@@ -15,6 +15,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.coords import format_vertex
 
 
@@ -28,6 +31,18 @@ class Candidate:
     prior: float  # [0, 1]
     pv: tuple[int, ...]
     score_lead: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionEstimate:
+    """The net's view of one position, from black's side.
+
+    ownership: (size*size,) in [-1, 1], +1 = black owns the point at the end, board order [y*size + x].
+    score_lead: black's final lead in points, komi included.
+    """
+
+    ownership: npt.NDArray[np.float32]
+    score_lead: float
 
 
 def lcb(winrate: float, visits: int) -> float:

@@ -3,7 +3,10 @@ and a shared-trunk policy+value net (AlphaGo Zero / AlphaZero), for any board si
 
 Every net takes planes written by engine._core (shape (batch, planes, size, size), float32 or
 uint8) and returns a `NetOutput`: `policy` logits over size*size + 1 moves (pass last) and/or
-`value` in [-1, 1] for the player to move; the half a net does not have is None.
+`value` in [-1, 1] for the player to move; the half a net does not have is None. A net with
+`aux_heads` (KataGo's auxiliary targets) also returns `ownership` (batch, size*size) in [-1, 1]
+and `score` (batch,) in points, both for the player to move; `global_pooling` puts KataGo's
+global-pooling bias into every third residual block.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class NetConfig:
     channels: int = 64
     stem_kernel: int = 5  # AlphaGo's first layer is 5x5
     value_hidden: int = 256  # width of the value head's hidden layer
+    aux_heads: bool = False  # KataGo's ownership and score-lead heads (policy_value nets only)
+    global_pooling: bool = False  # KataGo's global-pooling bias in residual blocks 2, 5, 8, ...
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -52,6 +57,8 @@ class NetConfig:
             raise ConfigError(f"blocks must be at most {MAX_BLOCKS} and channels, value_hidden at most {MAX_WIDTH}")
         if self.stem_kernel < 1 or self.stem_kernel % 2 == 0:
             raise ConfigError("stem_kernel must be a positive odd number")
+        if self.aux_heads and self.architecture != "policy_value":
+            raise ConfigError("aux_heads needs architecture policy_value")
 
     @property
     def input_planes(self) -> int:
@@ -74,11 +81,22 @@ class NetConfig:
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> NetConfig:
-        """Rebuilds a config from weights-file metadata; raises KeyError/ValueError when incomplete."""
+        """Rebuilds a config from weights-file metadata; raises KeyError/ValueError when incomplete.
+
+        Fields added after the first weights files were written (`ADDED_FIELDS`) take their
+        default when absent, so older files keep loading.
+        """
         kwargs: dict[str, object] = {}
         for f in fields(cls):
+            if f.name not in meta and f.name in ADDED_FIELDS:
+                continue
             raw = meta[f.name]
-            kwargs[f.name] = int(raw) if f.type in ("int", int) else raw
+            if f.type in ("bool", bool):
+                if raw not in ("True", "False"):
+                    raise ValueError(f"{f.name} must be True or False, not {raw!r}")
+                kwargs[f.name] = raw == "True"
+            else:
+                kwargs[f.name] = int(raw) if f.type in ("int", int) else raw
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def differences(self, other: NetConfig) -> list[tuple[str, object, object]]:
@@ -90,9 +108,17 @@ class NetConfig:
         ]
 
 
+ADDED_FIELDS = frozenset({"aux_heads", "global_pooling"})
+
+# The score head's raw output is in units of this many points (keeps its weights near 1).
+SCORE_UNIT = 10.0
+
+
 class NetOutput(NamedTuple):
     policy: Tensor | None  # (batch, size*size + 1) logits
     value: Tensor | None  # (batch,) in [-1, 1]
+    ownership: Tensor | None = None  # (batch, size*size) in [-1, 1], +1 = the mover owns the point
+    score: Tensor | None = None  # (batch,) the mover's final score lead, in points
 
 
 class ResidualBlock(nn.Module):
@@ -109,15 +135,47 @@ class ResidualBlock(nn.Module):
         return torch.relu(x + y)
 
 
+class GlobalPoolingBlock(nn.Module):
+    """A residual block whose first convolution gets a per-channel bias computed from the whole
+    board (KataGo's global pooling): the mean and max of a quarter-width side branch, through a
+    linear layer. It lets a local shape see global facts (ko threats, who is ahead)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        pooled = max(1, channels // 4)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.pool_conv = nn.Conv2d(channels, pooled, 3, padding=1, bias=False)
+        self.pool_bn = nn.BatchNorm2d(pooled)
+        self.pool_fc = nn.Linear(2 * pooled, channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        g = torch.relu(self.pool_bn(self.pool_conv(x)))
+        stats = torch.cat([g.mean(dim=(2, 3)), g.amax(dim=(2, 3))], dim=1)
+        bias = self.pool_fc(stats)[:, :, None, None]
+        y = torch.relu(self.bn1(self.conv1(x)) + bias)
+        y = self.bn2(self.conv2(y))
+        return torch.relu(x + y)
+
+
 class Trunk(nn.Module):
-    """Stem convolution then `blocks` residual blocks, all `channels` wide."""
+    """Stem convolution then `blocks` residual blocks, all `channels` wide (with global pooling,
+    blocks 2, 5, 8, ... are `GlobalPoolingBlock`s)."""
 
     def __init__(self, config: NetConfig) -> None:
         super().__init__()
         k = config.stem_kernel
         self.stem = nn.Conv2d(config.input_planes, config.channels, k, padding=k // 2, bias=False)
         self.stem_bn = nn.BatchNorm2d(config.channels)
-        self.blocks = nn.Sequential(*[ResidualBlock(config.channels) for _ in range(config.blocks)])
+        c = config.channels
+        self.blocks = nn.Sequential(
+            *[
+                GlobalPoolingBlock(c) if config.global_pooling and i % 3 == 1 else ResidualBlock(c)
+                for i in range(config.blocks)
+            ]
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.blocks(torch.relu(self.stem_bn(self.stem(x))))
@@ -136,6 +194,8 @@ class PolicyHead(nn.Module):
 
 
 class ValueHead(nn.Module):
+    """Value in [-1, 1]; with aux heads also the score lead in points, from the same hidden layer."""
+
     def __init__(self, config: NetConfig) -> None:
         super().__init__()
         n2 = config.board_size * config.board_size
@@ -143,10 +203,23 @@ class ValueHead(nn.Module):
         self.bn = nn.BatchNorm2d(1)
         self.fc1 = nn.Linear(n2, config.value_hidden)
         self.fc2 = nn.Linear(config.value_hidden, 1)
+        self.score_fc = nn.Linear(config.value_hidden, 1) if config.aux_heads else None
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        h = torch.relu(self.fc1(torch.relu(self.bn(self.conv(x))).flatten(1)))
+        score = self.score_fc(h).squeeze(1) * SCORE_UNIT if self.score_fc is not None else None
+        return torch.tanh(self.fc2(h)).squeeze(1), score
+
+
+class OwnershipHead(nn.Module):
+    """Final owner of each point for the player to move, in [-1, 1] (a 1x1 convolution)."""
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(config.channels, 1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = torch.relu(self.fc1(torch.relu(self.bn(self.conv(x))).flatten(1)))
-        return torch.tanh(self.fc2(h)).squeeze(1)
+        return torch.tanh(self.conv(x).flatten(1))
 
 
 class GoNet(nn.Module):
@@ -158,6 +231,7 @@ class GoNet(nn.Module):
         self.trunk = Trunk(config)
         self.policy_head = PolicyHead(config) if config.has_policy else None
         self.value_head = ValueHead(config) if config.has_value else None
+        self.ownership_head = OwnershipHead(config) if config.aux_heads else None
 
     def forward(self, planes: Tensor) -> NetOutput:
         if planes.dtype == torch.uint8:
@@ -170,8 +244,9 @@ class GoNet(nn.Module):
             )
         h = self.trunk(planes)
         policy = self.policy_head(h) if self.policy_head is not None else None
-        value = self.value_head(h) if self.value_head is not None else None
-        return NetOutput(policy, value)
+        value, score = self.value_head(h) if self.value_head is not None else (None, None)
+        ownership = self.ownership_head(h) if self.ownership_head is not None else None
+        return NetOutput(policy, value, ownership, score)
 
 
 def build_net(config: NetConfig) -> GoNet:

@@ -5,7 +5,9 @@ time commands, engine.clock), when to pass (the search prefers it, or the oppone
 win on the board), when to resign (the search's best winrate below the threshold after enough
 simulations) and, in cleanup, which non-pass move to play. The search itself is a backend
 (engine.backends): the built-in C++ UCT-RAVE search by default, or the network search; backends only
-search and report statistics. Rules, scoring and dead stones come from `engine._core.Game`.
+search and report statistics. Rules and counting come from `engine._core.Game`; dead stones from
+the ownership estimate: the network's own (a net with aux heads, via the backend) when there is
+one, else `score_playouts` light playouts.
 Not thread-safe: one genmove or analysis at a time.
 """
 
@@ -17,6 +19,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from engine import _core
 from engine.analysis import Candidate
@@ -83,12 +88,6 @@ class PlayerConfig:
         )
 
 
-def opponent_dead_stones(game: _core.Game, color: int, playouts: int) -> bool:
-    """True while the dead-stone estimate finds dead stones of `color`'s opponent on the board."""
-    dead = game.dead_stones(playouts, 0)
-    return bool(((dead == 1) & (game.board() == 3 - color)).any())
-
-
 class Player:
     """Chooses moves under a PlayerConfig: the time each search gets, passing, resigning and cleanup
     moves; the search itself is the backend's (the built-in UCT-RAVE search unless one is given)."""
@@ -132,9 +131,45 @@ class Player:
             cap = min(cap, self.config.seconds)
         return Budget(visits=self.config.visits, seconds=cap), planned
 
+    def ownership(self, game: _core.Game) -> npt.NDArray[np.float32]:
+        """Final owner of each point, (size*size,) in [-1, 1] from black's side: the network's
+        estimate when the backend has one, else the mean over `score_playouts` light playouts."""
+        estimates = self.backend.position_estimates([game])
+        if estimates is not None and np.isfinite(estimates[0].ownership).all():
+            return estimates[0].ownership
+        return game.ownership(self.config.score_playouts, 0).reshape(-1)
+
+    def score_leads(self, game: _core.Game, moves: list[int]) -> list[float] | None:
+        """For each of the player to move's `moves`, the network's score lead after it, in points
+        for that player; None without a network that has a score head."""
+        children = []
+        for move in moves:
+            child = game.copy()
+            if not child.is_legal(child.to_move, move):
+                return None
+            child.play(child.to_move, move)
+            children.append(child)
+        estimates = self.backend.position_estimates(children)
+        if estimates is None or not all(math.isfinite(e.score_lead) for e in estimates):
+            return None
+        sign = 1.0 if game.to_move == _core.BLACK else -1.0
+        return [sign * e.score_lead for e in estimates]
+
+    def dead_stones(self, game: _core.Game) -> npt.NDArray[np.uint8]:
+        """(size, size): 1 where a stone is dead by `ownership` (whole chains)."""
+        return game.dead_stones_from(self.ownership(game))
+
+    def final_score(self, game: _core.Game) -> float:
+        """Area score with the dead stones removed: black minus white minus komi."""
+        return game.score_without(self.dead_stones(game))
+
+    def has_dead_stones_of(self, game: _core.Game, color: int) -> bool:
+        """True while stones of `color` on the board are estimated dead."""
+        return bool(((self.dead_stones(game) == 1) & (game.board() == color)).any())
+
     def wins_on_board(self, game: _core.Game, color: int) -> bool:
         """True when the position, dead stones removed, scores as a win for `color`."""
-        score = game.final_score(self.config.score_playouts, 0)
+        score = self.final_score(game)
         return score > 0 if color == 1 else score < 0
 
     def genmove(

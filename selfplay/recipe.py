@@ -129,6 +129,10 @@ class ZeroTrain:
     steps_per_iteration: int = 100
     window_games: int = 500  # replay buffer: the most recent games on disk
     value_weight: float = 1.0
+    # Nets with aux_heads: KataGo's weights. Ownership: 1.5 x the mean per-point cross-entropy;
+    # score: Huber loss on the score lead in units of 10 points.
+    ownership_weight: float = 1.5
+    score_weight: float = 0.5
     symmetries: bool = True
     checkpoint_every: int = 50  # learner steps
     optim: OptimConfig = OptimConfig()
@@ -140,6 +144,9 @@ class ZeroTrain:
         require_at_most(self.window_games, MAX_COUNT, "window_games")
         weight_ok = math.isfinite(self.value_weight) and 0 <= self.value_weight <= 1e3
         require(weight_ok, "value_weight", "must be in [0, 1000]")
+        for key in ("ownership_weight", "score_weight"):
+            w = getattr(self, key)
+            require(math.isfinite(w) and 0 <= w <= 1e3, key, "must be in [0, 1000]")
         require(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1")
 
 

@@ -6,6 +6,8 @@ A shard is the records format of selfplay/records.py (so every corpus tool reads
   score (G,)               float32  black minus white minus komi (0 when resigned)
   resigned, no_resign (G,) uint8
   would_resign (G,)        int8     colour that would have resigned in a no-resign game (+1 B, -1 W)
+  ownership (G, size*size) int8     Tromp-Taylor owner of each point at the end (+1 B, -1 W, 0);
+                                    all zeros when unknown (resigned games, shards from before it)
   game_id (G,)             int64    index of the game within its stage (0, 1, 2, ...)
   extra_<name> (G,)        any      per-game extras a stage adds (e.g. the value position)
 
@@ -52,6 +54,7 @@ class SelfplayGame:
     resigned: bool = False
     no_resign: bool = False
     would_resign: int = 0
+    ownership: npt.NDArray[np.int8] | None = None  # (size*size,) final owner; None when resigned
     extras: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +72,7 @@ class SelfplayGame:
             resigned=bool(g["resigned"]),
             no_resign=bool(g["no_resign"]),
             would_resign=int(g["would_resign"]),
+            ownership=np.asarray(g["ownership"], dtype=np.int8) if len(g.get("ownership", ())) else None,
         )
 
     def colours(self) -> npt.NDArray[np.uint8]:
@@ -103,6 +107,7 @@ class Shard:
     no_resign: npt.NDArray[np.uint8]
     would_resign: npt.NDArray[np.int8]
     game_id: npt.NDArray[np.int64]
+    ownership: npt.NDArray[np.int8]
     extras: Mapping[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     @property
@@ -134,6 +139,10 @@ class Shard:
             winner=np.array([g.winner for g in games], np.int8),
             source=np.array([f"{stage}/game_{i:06d}" for i in ids], dtype=np.str_),
         )
+        ownership = np.zeros((len(games), size * size), np.int8)
+        for i, g in enumerate(games):
+            if g.ownership is not None:
+                ownership[i] = g.ownership
         names = sorted({k for g in games for k in g.extras})
         extras = {k: np.array([g.extras.get(k, np.nan) for g in games], np.float32) for k in names}
         return cls(
@@ -145,6 +154,7 @@ class Shard:
             no_resign=np.array([g.no_resign for g in games], np.uint8),
             would_resign=np.array([g.would_resign for g in games], np.int8),
             game_id=np.array(list(ids), np.int64),
+            ownership=ownership,
             extras=extras,
         )
 
@@ -165,6 +175,7 @@ class Shard:
                     resigned=bool(self.resigned[g]),
                     no_resign=bool(self.no_resign[g]),
                     would_resign=int(self.would_resign[g]),
+                    ownership=self.ownership[g].copy() if self.ownership[g].any() else None,
                     extras={k: float(v[g]) for k, v in self.extras.items()},
                 )
             )
@@ -180,6 +191,7 @@ class Shard:
             no_resign=self.no_resign,
             would_resign=self.would_resign,
             game_id=self.game_id,
+            ownership=self.ownership,
         )
         arrays.update({f"extra_{k}": v for k, v in self.extras.items()})
         buf = io.BytesIO()
@@ -201,12 +213,21 @@ class Shard:
                     no_resign=z["no_resign"].astype(np.uint8),
                     would_resign=z["would_resign"].astype(np.int8),
                     game_id=z["game_id"].astype(np.int64),
+                    ownership=(
+                        z["ownership"].astype(np.int8)
+                        if "ownership" in z.files
+                        else np.zeros((records.num_games, records.board_size**2), np.int8)
+                    ),
                     extras=extras,
                 )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise CorpusError(f"{path} is not a readable self-play shard ({exc})") from exc
         area = records.board_size**2 + 1
-        if shard.policy.shape != (records.num_moves, area) or len(shard.game_id) != records.num_games:
+        if (
+            shard.policy.shape != (records.num_moves, area)
+            or len(shard.game_id) != records.num_games
+            or shard.ownership.shape != (records.num_games, area - 1)
+        ):
             raise CorpusError(f"{path} is a damaged self-play shard (array lengths disagree)")
         return shard
 
@@ -222,6 +243,7 @@ class Shard:
             no_resign=np.concatenate([s.no_resign for s in shards]),
             would_resign=np.concatenate([s.would_resign for s in shards]),
             game_id=np.concatenate([s.game_id for s in shards]),
+            ownership=np.concatenate([s.ownership for s in shards]),
             extras={k: np.concatenate([s.extras[k] for s in shards]) for k in sorted(names)},
         )
 
@@ -238,6 +260,7 @@ def _game_arrays(game: SelfplayGame) -> dict[str, Any]:
         "resigned": np.uint8(game.resigned),
         "no_resign": np.uint8(game.no_resign),
         "would_resign": np.int8(game.would_resign),
+        "ownership": game.ownership if game.ownership is not None else np.zeros(0, np.int8),
         **{f"extra_{k}": np.float32(v) for k, v in game.extras.items()},
     }
 
@@ -257,6 +280,7 @@ def _game_from_arrays(z: Mapping[str, Any]) -> SelfplayGame:
         resigned=bool(z["resigned"]),
         no_resign=bool(z["no_resign"]),
         would_resign=int(z["would_resign"]),
+        ownership=z["ownership"].astype(np.int8) if "ownership" in z and z["ownership"].size else None,
         extras={k[len("extra_") :]: float(z[k]) for k in z if k.startswith("extra_")},
     )
 

@@ -36,7 +36,7 @@ from engine import _core
 from engine.arena.sprt import SprtParams, sprt
 from engine.atomic_io import atomic_write_text
 from engine.evaluators import TorchEvaluator
-from engine.nets import GoNet
+from engine.nets import SCORE_UNIT, GoNet
 from engine.search import BatchedRunner
 from engine.torch_device import inference_precision, pick_device
 from engine.weights import load_net, save_weights
@@ -174,8 +174,17 @@ class TrainStats:
     window_positions: int
     policy_loss: float
     value_mse: float
+    ownership_loss: float  # nan for nets without aux heads
+    score_loss: float
     seconds: float
     samples_per_second: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class LossWeights:
+    value: float = 1.0
+    ownership: float = 1.5
+    score: float = 0.5
 
 
 def zero_loss(
@@ -185,9 +194,17 @@ def zero_loss(
     target_policy: torch.Tensor,
     full: torch.Tensor,
     z: torch.Tensor,
-    value_weight: float,
+    ownership: torch.Tensor,
+    score: torch.Tensor,
+    weights: LossWeights,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Cross-entropy against visit distributions (full searches only) + value_weight * MSE."""
+    """Cross-entropy against visit distributions (full searches only) + value MSE, and for nets
+    with aux heads the ownership cross-entropy (mean over points) and the score Huber loss (in
+    units of SCORE_UNIT points), both only on games that were counted (ownership rows not all 0).
+
+    Shapes: planes (b, planes, n, n); masks, target_policy (b, n*n+1); full, z, score (b,);
+    ownership (b, n*n) in {-1, 0, 1} for the player to move.
+    """
     out = net(planes)
     assert out.policy is not None and out.value is not None
     logits = out.policy.float().masked_fill(masks == 0, -1e9)
@@ -195,14 +212,28 @@ def zero_loss(
     n_full = full.sum().clamp(min=1)
     policy_loss = (ce_rows * full).sum() / n_full
     value_mse = ((out.value.float() - z) ** 2).mean()
-    loss = policy_loss + value_weight * value_mse
-    return loss, {"policy_loss": float(policy_loss.detach()), "value_mse": float(value_mse.detach())}
+    loss = policy_loss + weights.value * value_mse
+    stats = {"policy_loss": float(policy_loss.detach()), "value_mse": float(value_mse.detach())}
+    if out.ownership is not None and out.score is not None:
+        counted = (ownership != 0).any(dim=1).float()
+        n_counted = counted.sum().clamp(min=1)
+        p = ((out.ownership.float() + 1) / 2).clamp(1e-6, 1 - 1e-6)
+        t = (ownership + 1) / 2
+        own_rows = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).mean(dim=1)
+        own_loss = (own_rows * counted).sum() / n_counted
+        huber = torch.nn.functional.smooth_l1_loss(out.score.float() / SCORE_UNIT, score / SCORE_UNIT, reduction="none")
+        score_loss = (huber * counted).sum() / n_counted
+        loss = loss + weights.ownership * own_loss + weights.score * score_loss
+        stats["ownership_loss"] = float(own_loss.detach())
+        stats["score_loss"] = float(score_loss.detach())
+    return loss, stats
 
 
 def make_zero_batch(
     window: Shard, pos_game: np.ndarray, pos_move: np.ndarray, syms: np.ndarray, feature_set: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Planes, legal masks, symmetry-mapped policy targets, full-search flags and outcomes."""
+) -> tuple[np.ndarray, ...]:
+    """Planes, legal masks, symmetry-mapped policy targets, full-search flags, outcomes, and the
+    final ownership (symmetry-mapped) and score, both from the mover's side (see zero_loss)."""
     r = window.records
     n = r.board_size
     b = len(pos_game)
@@ -213,16 +244,24 @@ def make_zero_batch(
         raise RuntimeError(f"{failed} self-play positions could not be replayed (damaged shard?)")
     rows = r.game_offsets[pos_game] + pos_move
     src = window.policy[rows].astype(np.float32)
+    own_src = window.ownership[pos_game].astype(np.float32)
     target = np.empty_like(src)
+    own = np.empty_like(own_src)
     for s in np.unique(syms):
         sel = syms == s
         perm = _core.symmetry_permutation(int(s), n)
         t = np.zeros((int(sel.sum()), n * n + 1), np.float32)
         t[:, perm] = src[sel]
         target[sel] = t
+        o = np.zeros((int(sel.sum()), n * n + 1), np.float32)
+        o[:, perm[: n * n]] = own_src[sel]
+        own[sel] = o[:, : n * n]
     full = window.full_search[rows].astype(np.float32)
     z = r.outcome_for_mover(pos_game, pos_move)
-    return planes, masks, target, full, z
+    sign = np.where(r.colors[rows] == _core.BLACK, 1.0, -1.0).astype(np.float32)
+    own *= sign[:, None]
+    score = window.score[pos_game].astype(np.float32) * sign
+    return planes, masks, target, full, z, own, score
 
 
 def learn(
@@ -249,7 +288,8 @@ def learn(
     pos_game, pos_move = window.records.positions(include_passes=True)
     start_step = int(st["iteration_step"])
     b = t.optim.batch_size
-    Arrays = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+    Arrays = tuple[torch.Tensor, ...]
+    weights = LossWeights(value=t.value_weight, ownership=t.ownership_weight, score=t.score_weight)
 
     def batches() -> Iterator[Arrays]:
         for step in range(start_step, t.steps_per_iteration):
@@ -257,11 +297,11 @@ def learn(
             idx = rng.integers(0, len(pos_game), b)
             syms = rng.integers(0, 8, b) if t.symmetries else np.zeros(b, np.int64)
             arrays = make_zero_batch(window, pos_game[idx], pos_move[idx], syms, recipe.net.feature_set)
-            planes, masks, target, full, z = (learner.to_tensor(a) for a in arrays)
-            yield planes, masks, target, full, z
+            yield tuple(learner.to_tensor(a) for a in arrays)
 
     def loss(net: GoNet, batch: Arrays) -> tuple[torch.Tensor, dict[str, float]]:
-        return zero_loss(net, *batch, t.value_weight)
+        planes, masks, target, full, z, own, score = batch
+        return zero_loss(net, planes, masks, target, full, z, own, score, weights=weights)
 
     def after_step(_: dict[str, float]) -> None:
         st["iteration_step"] = int(st["iteration_step"]) + 1
@@ -287,6 +327,8 @@ def learn(
         window_positions=len(pos_game),
         policy_loss=round(means["policy_loss"], 4) if count else float("nan"),
         value_mse=round(means["value_mse"], 4) if count else float("nan"),
+        ownership_loss=round(means.get("ownership_loss", float("nan")), 4) if count else float("nan"),
+        score_loss=round(means.get("score_loss", float("nan")), 4) if count else float("nan"),
         seconds=round(seconds, 2),
         samples_per_second=round(count * b / seconds, 1) if count and seconds > 0 else float("nan"),
     )

@@ -309,6 +309,9 @@ def test_only_the_player_resigns() -> None:
             cand = Candidate(move=move, visits=self.visits, winrate=self.winrate, prior=1.0, pv=(move,))
             return SearchOutcome(move=move, candidates=[cand], visits=self.visits, seconds=0.0, winrate=self.winrate)
 
+        def position_estimates(self, games: list[_core.Game]) -> None:
+            return None
+
         def close(self) -> None:
             pass
 

@@ -115,7 +115,7 @@ def test_zero_batch_maps_policy_targets_through_the_symmetry() -> None:
     pos = np.array([0, 1, 2, 3], np.int32)
     for sym in range(8):
         syms = np.full(4, sym)
-        planes, masks, target, full, z = make_zero_batch(shard, games, pos, syms, "raw")
+        planes, masks, target, full, z, _own, _score = make_zero_batch(shard, games, pos, syms, "raw")
         for row, k in enumerate(pos):
             assert target[row].argmax() == _core.symmetry_index(moves[k], sym, size)
             assert masks[row, target[row].argmax()] == 1

@@ -182,6 +182,7 @@ void init_batched(py::module_& m) {
           d["resigned"] = f.resigned;
           d["no_resign"] = f.no_resign;
           d["would_resign"] = f.would_resign;
+          d["ownership"] = py::array_t<int8_t>(static_cast<py::ssize_t>(f.ownership.size()), f.ownership.data());
           out.append(d);
         }
         return out;

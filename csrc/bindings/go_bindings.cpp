@@ -155,6 +155,12 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
       }, py::arg("color"), py::arg("move"), "Handicap/setup stone; False if the point cannot take it.")
       .def("board", &board_array, "The board as a (size, size) uint8 array indexed [y, x].")
       .def("area_score", &Game::area_score, "Tromp-Taylor area: black minus white minus komi.")
+      .def("area_owner", [](const Game& g) {
+        const int n = g.size();
+        py::array_t<int8_t> out({n, n});
+        g.area_owner_signed(out.mutable_data());
+        return out;
+      }, "Tromp-Taylor owner per point as the board stands, (size, size) int8 [y, x]: +1 black, -1 white, 0 neither.")
       .def("ownership", [](const Game& g, int playouts, uint64_t seed) {
         check_playouts(playouts);
         const int n = g.size();
@@ -177,6 +183,25 @@ size * size is the pass move. Colours are 1 (black) and 2 (white).)doc")
         }
         return out;
       }, py::arg("playouts") = 400, py::arg("seed") = 0, "1 where a stone is estimated dead.")
+      .def("dead_stones_from", [](const Game& g, py::array_t<float, py::array::c_style | py::array::forcecast> own) {
+        const int n = g.size();
+        if (own.size() != static_cast<py::ssize_t>(n) * n)
+          throw std::invalid_argument("ownership must have size*size = " + std::to_string(n * n) + " values");
+        const float* data = own.data();
+        for (py::ssize_t j = 0; j < own.size(); ++j)
+          if (!std::isfinite(data[j])) throw std::invalid_argument("ownership values must be finite");
+        py::array_t<uint8_t> out({n, n});
+        g.dead_from_ownership(data, out.mutable_data());
+        return out;
+      }, py::arg("ownership"),
+         "1 where a stone is dead by the given ownership ((size, size) or size*size, +1 black, -1 white): "
+         "its chain's mean ownership favours the opponent.")
+      .def("score_without", [](const Game& g, py::array_t<uint8_t, py::array::c_style | py::array::forcecast> dead) {
+        const int n = g.size();
+        if (dead.size() != static_cast<py::ssize_t>(n) * n)
+          throw std::invalid_argument("dead must have size*size = " + std::to_string(n * n) + " values");
+        return g.score_without(dead.data());
+      }, py::arg("dead"), "Area score with the `dead` stones removed: black minus white minus komi.")
       .def("final_score", [](const Game& g, int playouts, uint64_t seed) {
         check_playouts(playouts);
         py::gil_scoped_release release;

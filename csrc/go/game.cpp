@@ -103,6 +103,13 @@ bool Game::place_setup_stone(int move, Color c) {
 
 float Game::area_score() const { return static_cast<float>(board_.area_difference()) - rules_.komi; }
 
+void Game::area_owner_signed(int8_t* out) const {
+  const int n = board_.num_points();
+  std::vector<uint8_t> owner(static_cast<std::size_t>(n));
+  board_.area_owner(owner.data());
+  for (int j = 0; j < n; ++j) out[j] = owner[j] == BLACK ? 1 : owner[j] == WHITE ? -1 : 0;
+}
+
 void Game::ownership(int playouts, uint64_t seed, float* out) const {
   const int n = board_.num_points();
   std::vector<int> sum(static_cast<std::size_t>(n), 0);
@@ -122,6 +129,11 @@ void Game::dead_stones(int playouts, uint64_t seed, uint8_t* dead) const {
   const int n = board_.num_points();
   std::vector<float> own(static_cast<std::size_t>(n));
   ownership(playouts, seed, own.data());
+  dead_from_ownership(own.data(), dead);
+}
+
+void Game::dead_from_ownership(const float* own, uint8_t* dead) const {
+  const int n = board_.num_points();
   // Decide per chain (mean ownership of its stones), so a chain is all dead or all alive.
   for (int j = 0; j < n; ++j) dead[j] = 0;
   for (int j = 0; j < n; ++j) {
@@ -147,6 +159,15 @@ void Game::dead_stones(int playouts, uint64_t seed, uint8_t* dead) const {
   }
 }
 
+float Game::score_without(const uint8_t* dead) const {
+  const int n = board_.num_points();
+  std::vector<uint8_t> owner(static_cast<std::size_t>(n));
+  owner_with_dead(dead, owner.data());
+  int diff = 0;
+  for (int j = 0; j < n; ++j) diff += owner[j] == BLACK ? 1 : owner[j] == WHITE ? -1 : 0;
+  return static_cast<float>(diff) - rules_.komi;
+}
+
 void Game::owner_with_dead(const uint8_t* dead, uint8_t* owner) const {
   // Remove the dead stones on a copy of the board, then score by area.
   Board b(board_.size());
@@ -159,13 +180,9 @@ void Game::owner_with_dead(const uint8_t* dead, uint8_t* owner) const {
 }
 
 float Game::final_score(int playouts, uint64_t seed) const {
-  const int n = board_.num_points();
-  std::vector<uint8_t> dead(static_cast<std::size_t>(n)), owner(static_cast<std::size_t>(n));
+  std::vector<uint8_t> dead(static_cast<std::size_t>(board_.num_points()));
   dead_stones(playouts, seed, dead.data());
-  owner_with_dead(dead.data(), owner.data());
-  int diff = 0;
-  for (int j = 0; j < n; ++j) diff += owner[j] == BLACK ? 1 : owner[j] == WHITE ? -1 : 0;
-  return static_cast<float>(diff) - rules_.komi;
+  return score_without(dead.data());
 }
 
 }  // namespace tengen

@@ -71,12 +71,19 @@ class Game {
 
   // Black minus white minus komi, Tromp-Taylor area on the board as it stands.
   float area_score() const;
+  // Tromp-Taylor owner of each point on the board as it stands: +1 black, -1 white, 0 neither.
+  void area_owner_signed(int8_t* out) const;
   // Mean final owner of each point over `playouts` light playouts: +1 black, -1 white.
   void ownership(int playouts, uint64_t seed, float* out) const;
   // Dead stones (1) by the ownership estimate; 0 elsewhere.
   void dead_stones(int playouts, uint64_t seed, uint8_t* dead) const;
+  // Dead stones (1) by a given ownership estimate (+1 black, -1 white per dense point): a chain
+  // is dead when its stones' mean ownership favours the opponent.
+  void dead_from_ownership(const float* own, uint8_t* dead) const;
   // Area score after removing the estimated dead stones, black minus white minus komi.
   float final_score(int playouts, uint64_t seed) const;
+  // Area score with the given `dead` stones removed, black minus white minus komi.
+  float score_without(const uint8_t* dead) const;
   // Area owner per point (BLACK/WHITE/EMPTY) with `dead` stones removed.
   void owner_with_dead(const uint8_t* dead, uint8_t* owner) const;
 

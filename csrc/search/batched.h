@@ -68,6 +68,7 @@ struct FinishedGame {
   bool resigned = false;
   bool no_resign = false;
   int would_resign = 0;            // colour that would have resigned (no-resign games), 0 none
+  std::vector<int8_t> ownership;   // size*size final area owner (+1 B, -1 W, 0); empty when resigned
 };
 
 class BatchedSearch {

@@ -92,6 +92,10 @@ void BatchedSearch::record_finished(GameState& gs, int winner, float score, bool
   f.resigned = resigned;
   f.no_resign = gs.no_resign;
   f.would_resign = gs.would_resign;
+  if (!resigned) {  // the ownership target (KataGo's auxiliary head): the counted final position
+    f.ownership.resize(static_cast<size_t>(size_) * size_);
+    gs.game.area_owner_signed(f.ownership.data());
+  }
   std::lock_guard<std::mutex> lock(finished_mutex_);
   finished_.push_back(std::move(f));
 }

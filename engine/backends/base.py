@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from engine import _core
-from engine.analysis import Candidate
+from engine.analysis import Candidate, PositionEstimate
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +54,11 @@ class SearchBackend(Protocol):
     ) -> SearchOutcome:
         """Searches `game`'s position for its player to move until the budget is spent or `stop`
         is set, calling on_update with the root candidates every update_seconds."""
+        ...
+
+    def position_estimates(self, games: list[_core.Game]) -> list[PositionEstimate] | None:
+        """The backend's network estimates of ownership and score lead for each game, or None
+        when it has no network with those heads (callers then fall back to playouts)."""
         ...
 
     def close(self) -> None:

@@ -17,12 +17,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import _core
-from engine.analysis import Candidate
+from engine.analysis import Candidate, PositionEstimate
 from engine.backends.base import Budget, SearchOutcome
 from engine.errors import ConfigError
 from engine.search import BatchedRunner, Evaluator, SearchSettings, SearchStalled
+
+if TYPE_CHECKING:
+    from engine.net_estimates import NetEstimator
 
 
 class NetSearchBackend:
@@ -35,8 +39,10 @@ class NetSearchBackend:
         board_size: int | None = None,
         name: str = "tengen",
         rollout_policy: _core.RolloutPolicy | None = None,
+        estimator: NetEstimator | None = None,
     ) -> None:
         self.settings = settings
+        self.estimator = estimator  # ownership / score lead from a net with aux heads
         self.evaluator = evaluator
         self.rollout_policy = rollout_policy  # trained rollouts / 'rollout' priors; None: light playouts
         self.board_size = board_size  # None: any size (no network)
@@ -134,6 +140,12 @@ class NetSearchBackend:
         return SearchOutcome(move=move, candidates=cands, visits=total, seconds=time.monotonic() - start,
                              winrate=winrate)
 
+    def position_estimates(self, games: list[_core.Game]) -> list[PositionEstimate] | None:
+        """The net's ownership and score lead per game; None without aux heads or off its size."""
+        if self.estimator is None or any(not self.supports_size(g.size) for g in games):
+            return None
+        return self.estimator.estimate(games)
+
     def close(self) -> None:
         """Releases the runner (its worker threads and the evaluator's batch buffers)."""
         if self._runner is not None:
@@ -152,6 +164,7 @@ def load_net_backend(
     `rollout_weights` (a trained rollout policy) plays the rollouts and gives policy 'rollout'
     its priors."""
     from engine.evaluators import TorchEvaluator  # torch only when a network is asked for
+    from engine.net_estimates import NetEstimator
     from engine.weights import load_net, load_rollout_policy
 
     rollout = load_rollout_policy(rollout_weights) if rollout_weights else None
@@ -178,4 +191,7 @@ def load_net_backend(
         raise ConfigError("policy 'net' needs policy weights; use policy 'uniform' or 'heuristic' without them")
     if value_net is None and settings.use_value:
         raise ConfigError("use_value needs value weights; turn it off or give --value-weights")
-    return NetSearchBackend(settings, evaluator, board_size=evaluator.board_size, rollout_policy=rollout)
+    aux = next((n for n in (value_net, policy_net) if n is not None and n.config.aux_heads), None)
+    estimator = NetEstimator(aux, evaluator.device) if aux is not None else None
+    return NetSearchBackend(settings, evaluator, board_size=evaluator.board_size, rollout_policy=rollout,
+                            estimator=estimator)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine import _core
-from engine.analysis import Candidate
+from engine.analysis import Candidate, PositionEstimate
 from engine.backends.base import Budget, SearchOutcome
 from engine.errors import ConfigError
 
@@ -98,6 +98,10 @@ class UctSearchBackend:
         move = final.best_move if final.best_move >= 0 else game.pass_move
         return SearchOutcome(move=move, candidates=self._candidates(final), visits=final.visits,
                              seconds=time.monotonic() - start, winrate=final.winrate)
+
+    def position_estimates(self, games: list[_core.Game]) -> list[PositionEstimate] | None:
+        """None: no network (callers use the playout estimate)."""
+        return None
 
     def close(self) -> None:
         """Nothing to release: each search owns its C++ state."""

@@ -16,11 +16,13 @@ thread (searching a copy of the game) until the next input line; `*-genmove_anal
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine import _core
 from engine.analysis import Candidate, kata_line, lz_line
 from engine.gtp.answers import STREAMED, Streaming
 from engine.gtp.args import COLORS, parse_bool, parse_color, parse_gtp_vertex, parse_int, syntax_error
@@ -108,17 +110,30 @@ class AnalysisCommands:
         return parse_analyze(list(args), self.session.game.to_move, self.session.size)
 
     def _formatter(self, kind: str, req: AnalyzeRequest) -> Callable[[list[Candidate]], str]:
+        """The report line maker. kata-analyze adds, with a network that has aux heads, each
+        move's scoreLead (the net's score of the position after it) and the net's ownership;
+        without one, ownership comes from light playouts and no scoreLead is given."""
         size = self.session.size
+        player = self.session.player
         game = self.session.game.copy()
+        if game.to_move != req.color:
+            game.to_move = req.color
+        leads: dict[int, float] = {}  # move -> scoreLead for req.color, computed once per move
+        own: list[float] | None = None
 
         def fmt(cands: list[Candidate]) -> str:
+            nonlocal own
             shown = [c for c in cands if c.move not in req.avoid and (req.allow is None or c.move in req.allow)]
             if kind == "lz":
                 return lz_line(shown, size, req.max_moves, req.min_moves)
-            own = None
-            if req.ownership:
-                raw = game.ownership(100, 0).reshape(-1)
-                own = [float(v) if req.color == 1 else -float(v) for v in raw]
+            missing = [c.move for c in shown if c.move not in leads]
+            if missing:
+                for move, lead in zip(missing, player.score_leads(game, missing) or [], strict=False):
+                    leads[move] = lead
+            shown = [dataclasses.replace(c, score_lead=leads.get(c.move)) for c in shown]
+            if req.ownership and own is None:
+                raw = player.ownership(game)
+                own = [float(v) if req.color == _core.BLACK else -float(v) for v in raw]
             return kata_line(shown, size, req.max_moves, own, req.min_moves)
 
         return fmt

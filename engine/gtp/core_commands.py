@@ -9,7 +9,6 @@ from engine.board_text import render
 from engine.coords import format_vertex
 from engine.gtp.answers import GtpFailure
 from engine.gtp.args import GtpArgs
-from engine.player import opponent_dead_stones
 from engine.sgf import result_string
 
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ class CoreCommands:
         args.expect(1)
         color = args.color(0)
         s = self.session
-        dead = opponent_dead_stones(s.game, color, s.config.score_playouts)
+        dead = s.player.has_dead_stones_of(s.game, _core.WHITE if color == _core.BLACK else _core.BLACK)
         return s.generate(color, allow_pass=not dead)
 
     def cmd_undo(self, args: GtpArgs) -> str:
@@ -122,7 +121,7 @@ class CoreCommands:
             return ""  # the dead-stone estimate does not single out seki; such stones are listed alive
         s = self.session
         board = s.game.board()
-        dead = s.game.dead_stones(s.config.score_playouts, 0)
+        dead = s.player.dead_stones(s.game)
         want = 1 if status == "dead" else 0
         points = [
             format_vertex(x + y * s.size, s.size)

@@ -18,7 +18,7 @@ from engine.analysis import Candidate
 from engine.atomic_io import atomic_write_bytes
 from engine.clock import GameClock
 from engine.coords import format_vertex
-from engine.player import RESIGN, SCORE_PLAYOUTS, Player
+from engine.player import RESIGN, Player
 from engine.sgf import BY_RESIGNATION, game_to_sgf, win_string
 
 
@@ -30,7 +30,6 @@ class GtpConfig:
     komi: float = _core.DEFAULT_KOMI
     sgf_dir: Path | None = None
     name: str = "tengen"
-    score_playouts: int = SCORE_PLAYOUTS  # dead-stone estimate behind final_score / final_status_list
 
 
 class GtpSession:
@@ -74,7 +73,7 @@ class GtpSession:
 
     def score(self) -> float:
         """The position's area score (black minus white, komi included), dead stones removed."""
-        return self.game.final_score(self.config.score_playouts, 0)
+        return self.player.final_score(self.game)
 
     def generate(
         self,
