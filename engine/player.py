@@ -26,6 +26,7 @@ import numpy.typing as npt
 from engine import _core
 from engine.analysis import Candidate
 from engine.backends.base import Budget, SearchBackend, SearchOutcome
+from engine.backends.by_size import SizeRoutedBackend
 from engine.backends.uct import UctSearchBackend, UctSettings
 from engine.clock import GameClock
 from engine.errors import ConfigError
@@ -94,7 +95,6 @@ class Player:
 
     def __init__(self, config: PlayerConfig | None = None, backend: SearchBackend | None = None) -> None:
         self.config = config or PlayerConfig()
-        self.builtin = backend is None
         self.backend: SearchBackend = backend if backend is not None else UctSearchBackend(self.config.uct_settings())
         self.last: SearchOutcome | None = None  # the last genmove's search, for callers that report it
 
@@ -111,17 +111,25 @@ class Player:
         """Releases the backend's resources."""
         self.backend.close()
 
-    def _fixed_budget(self) -> Budget:
+    def network_free(self, size: int) -> bool:
+        """Whether a size x size board is played by the network-free UCT-RAVE search."""
+        backend = self.backend
+        if isinstance(backend, SizeRoutedBackend):
+            backend = backend.backend_for(size)
+        return isinstance(backend, UctSearchBackend)
+
+    def _fixed_budget(self, size: int) -> Budget:
         c = self.config
         if c.visits is None and c.seconds is None:
-            return Budget(visits=DEFAULT_VISITS, seconds=DEFAULT_SECONDS) if self.builtin else Budget()
+            # The UCT search has no budget of its own; a network search's settings hold its visits.
+            return Budget(visits=DEFAULT_VISITS, seconds=DEFAULT_SECONDS) if self.network_free(size) else Budget()
         return Budget(visits=c.visits, seconds=c.seconds)
 
     def move_budget(self, game: _core.Game, color: int, clock: GameClock | None = None) -> tuple[Budget, float | None]:
         """The next move's search budget and, under a clock, the planned seconds (the budget's
         seconds is then the hard cap; the search may stop at the planned time)."""
         if clock is None or not clock.active:
-            return self._fixed_budget(), None
+            return self._fixed_budget(game.size), None
         empties = int((game.board() == 0).sum())
         planned_cap = clock.budget(color, empties, self.config.safety_margin, self.config.max_fraction)
         assert planned_cap is not None

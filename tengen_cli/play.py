@@ -60,34 +60,54 @@ def player_config(args: argparse.Namespace) -> PlayerConfig:
                         resign_below=args.resign)
 
 
-def _network_backend(args: argparse.Namespace) -> SearchBackend:
+def _network_backend(
+    args: argparse.Namespace,
+    weights: Path | None,
+    value_weights: Path | None,
+    rollout_weights: Path | None,
+    config: Path | None,
+) -> SearchBackend:
     from engine.backends.net import load_net_backend
     from engine.config import load_yaml
     from engine.search import SearchSettings
     from engine.torch_device import pick_device
 
     data: dict = {}
-    if args.config is not None:
-        raw = load_yaml(args.config)
+    if config is not None:
+        raw = load_yaml(config)
         section = raw.get("search", raw)
         if not isinstance(section, dict):
-            raise UserError(f"{args.config} must hold a mapping of search settings")
+            raise UserError(f"{config} must hold a mapping of search settings")
         data = dict(section)
     data.setdefault("seed", args.seed)
     data.setdefault("rollout_threads", args.threads)
     settings = SearchSettings.from_mapping(data)
     if args.device is not None:
         pick_device(args.device)  # an unknown or absent device fails here, in one sentence
-    return load_net_backend(args.weights, args.value_weights, settings, device=args.device,
-                            rollout_weights=args.rollout_weights)
+    return load_net_backend(weights, value_weights, settings, device=args.device, rollout_weights=rollout_weights)
 
 
 def build_player(args: argparse.Namespace) -> Player:
-    """The built-in UCT player, or a network/ablation search when weights or a config are given."""
+    """A network/ablation search when weights or a config are given; else the built-in networks on
+    the sizes they cover (engine.builtin_net) with the UCT-RAVE search on the others; the UCT-RAVE
+    search alone with --no-net or when no network is shipped."""
+    from engine.backends.by_size import SizeRoutedBackend
+    from engine.backends.uct import UctSearchBackend
+    from engine.builtin_net import builtin_nets
+
     config = player_config(args)
-    if args.weights is None and args.value_weights is None and args.config is None and args.rollout_weights is None:
+    own = (args.weights, args.value_weights, args.config, args.rollout_weights)
+    if any(x is not None for x in own):
+        if args.no_net:
+            raise UserError("--no-net plays without a network; it cannot be combined with --weights, "
+                            "--value-weights, --rollout-weights or --config")
+        backend = _network_backend(args, args.weights, args.value_weights, args.rollout_weights, args.config)
+        return Player(config, backend=backend)
+    shipped = {} if args.no_net else builtin_nets()
+    if not shipped:
         return Player(config)
-    return Player(config, backend=_network_backend(args))
+    routes = {size: _network_backend(args, net.weights, None, None, net.settings) for size, net in shipped.items()}
+    return Player(config, backend=SizeRoutedBackend(routes, UctSearchBackend(config.uct_settings())))
 
 
 def checked_player(args: argparse.Namespace) -> Player:
@@ -217,7 +237,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         moves = game.moves()
         print(render(game, moves[-1][1] if moves else None))
         if result is None:
-            result = result_string(game.final_score())
+            result = result_string(player.final_score(game))
         print(f"Result: {result}")
         _save_record(args, game, human, result)
     finally:
