@@ -29,6 +29,8 @@ def add_player_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
         ),
         p.add_argument("--config", type=Path, help="search settings YAML (policy/value/rollouts/lambda/...)"),
         p.add_argument("--device", help="torch device for networks (default: cuda if present, else cpu)"),
+        p.add_argument("--torch-threads", type=int, default=1,
+                       help="CPU threads torch may use for the network (default 1: the search has its own)"),
         p.add_argument("--no-net", action="store_true",
                        help="play the network-free UCT-RAVE search even where a built-in network covers the board"),
     ]

@@ -82,6 +82,11 @@ def _network_backend(
     data.setdefault("seed", args.seed)
     data.setdefault("rollout_threads", args.threads)
     settings = SearchSettings.from_mapping(data)
+    if not 1 <= args.torch_threads <= 256:
+        raise UserError(f"--torch-threads must be in 1..256, got {args.torch_threads}")
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
     if args.device is not None:
         pick_device(args.device)  # an unknown or absent device fails here, in one sentence
     return load_net_backend(weights, value_weights, settings, device=args.device, rollout_weights=rollout_weights)
