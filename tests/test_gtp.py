@@ -688,3 +688,16 @@ def test_network_and_ablation_players_over_gtp(tmp_path: Path) -> None:
         capture_output=True, timeout=60, cwd=REPO,
     )
     assert proc.returncode == 2 and b"need a network" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_uct_analysis_priors_are_a_distribution() -> None:
+    """lz-analyze's prior of the built-in search is a probability over the root moves (they sum
+    to at most 1), not a winrate near 0.5 for every move."""
+    from engine.backends.base import Budget
+    from engine.backends.uct import UctSearchBackend, UctSettings
+
+    backend = UctSearchBackend(UctSettings())
+    out = backend.search(_core.Game(9, 7.0), Budget(visits=2000))
+    priors = [c.prior for c in out.candidates]
+    assert priors and all(0.0 <= p <= 1.0 for p in priors)
+    assert sum(priors) <= 1.0 + 1e-6 and max(priors) > min(priors)

@@ -64,10 +64,13 @@ class UctSearchBackend:
 
     @staticmethod
     def _candidates(result: _core.UctResult) -> list[Candidate]:
+        # No policy here: a move's "prior" is its share of the root's AMAF (RAVE) visits, a
+        # probability over the root moves (they sum to 1), as GUIs expect of a prior.
+        amaf_total = sum(c.amaf_visits for c in result.children)
         out = []
         for i, c in enumerate(result.children):
             pv = (c.move, *result.pv[1:]) if i == 0 and result.pv else (c.move,)
-            prior = c.amaf_winrate  # the RAVE estimate stands in for a prior
+            prior = c.amaf_visits / amaf_total if amaf_total > 0 else 0.0
             out.append(Candidate(move=c.move, visits=c.visits, winrate=c.winrate, prior=prior, pv=pv))
         return out
 
