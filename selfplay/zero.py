@@ -10,6 +10,8 @@ runner (e.g. Ray) can later run many producers on other machines against one lea
     net from checkpoints/learner.safetensors and writes weights/iter_NNNN.safetensors.
   `gate` and `evaluate_final` play matches between weights files. `run_zero` sequences them and
   records each finished step in state.json, so a killed run continues where it stopped.
+  Where the games are played is a `GameSource`: `LocalGames` (this process, the default) or
+  selfplay.ray_selfplay.RayGames (Ray actors); either way only this process writes the store.
 
 Training targets: the policy head learns the visit distribution of full searches only (moves
 searched with `fast_visits` under playout cap randomisation are value targets only), the value
@@ -26,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -74,6 +76,42 @@ class SelfplayStats:
     mean_length: float
 
 
+OnGame = Callable[[SelfplayGame], None]
+
+
+class GameSource(Protocol):
+    """Where `produce_games` gets its games: plays `count` self-play games of `iteration` with the
+    net in `weights`, the first of them game number `first` of the iteration, and calls `on_game`
+    with each finished game in the order the store must write them (in this process)."""
+
+    def play(self, recipe: ZeroRecipe, iteration: int, weights: Path, first: int, count: int, on_game: OnGame) -> None:
+        ...
+
+
+def play_selfplay_chunk(
+    recipe: ZeroRecipe, evaluator: TorchEvaluator, iteration: int, first: int, count: int, on_game: OnGame
+) -> None:
+    """`count` self-play games over min(parallel_games, count) slots of one BatchedRunner. The
+    seed depends on (recipe seed, iteration, first): a restart does not replay the games it has."""
+    seed = derive_seed(recipe.seed, iteration, first)
+    settings = dataclasses.replace(recipe.search_settings(), seed=seed)
+    slots = min(recipe.selfplay.parallel_games, count)
+    with BatchedRunner(settings, recipe.board_size, recipe.komi, slots, evaluator) as runner:
+        runner.play_selfplay(count, lambda g: on_game(SelfplayGame.from_search(g)))
+
+
+class LocalGames:
+    """Self-play in this process: the whole remainder of the iteration in one batched search."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    def play(self, recipe: ZeroRecipe, iteration: int, weights: Path, first: int, count: int, on_game: OnGame) -> None:
+        net = load_net(weights, expected=recipe.net, device=self.device)
+        evaluator = TorchEvaluator(net, net, device=self.device, precision=recipe.inference_precision)
+        play_selfplay_chunk(recipe, evaluator, iteration, first, count, on_game)
+
+
 def produce_games(
     recipe: ZeroRecipe,
     run: RunDir,
@@ -81,8 +119,10 @@ def produce_games(
     weights: Path,
     device: torch.device,
     progress: bool = True,
+    source: GameSource | None = None,
 ) -> SelfplayStats:
-    """Plays the games of `iteration` that are not on disk yet with the net in `weights`."""
+    """Plays the games of `iteration` that are not on disk yet with the net in `weights`, in
+    this process or wherever `source` plays them; this process alone writes them to the store."""
     sp = recipe.selfplay
     name = iteration_name(iteration)
     store = GameStore(run.games(name), name, sp.games_per_shard, sp.sgf)
@@ -90,28 +130,20 @@ def produce_games(
     start = time.perf_counter()
     new = positions_new = 0
     if remaining > 0:
-        net = load_net(weights, expected=recipe.net, device=device)
-        evaluator = TorchEvaluator(net, net, device=device, precision=recipe.inference_precision)
-        # A restart must not replay the games it already has: the seed depends on the count.
-        seed = derive_seed(recipe.seed, iteration, store.num_games)
-        settings = dataclasses.replace(recipe.search_settings(), seed=seed)
         player = f"tengen {weights.stem}"
         bar = tqdm(
             total=sp.games_per_iteration, initial=store.num_games, desc=f"{name} self-play", unit="game",
             disable=not progress, leave=False,
         )
 
-        def on_finished(g: dict[str, Any]) -> None:
+        def on_game(game: SelfplayGame) -> None:
             nonlocal new, positions_new
-            game = SelfplayGame.from_search(g)
             store.add(game, player, player, f"tengen self-play, {name}")
             new += 1
             positions_new += len(game.moves)
             bar.update(1)
 
-        slots = min(sp.parallel_games, remaining)
-        with BatchedRunner(settings, recipe.board_size, recipe.komi, slots, evaluator) as runner:
-            runner.play_selfplay(remaining, on_finished)
+        (source or LocalGames(device)).play(recipe, iteration, weights, store.num_games, remaining, on_game)
         bar.close()
     store.flush()
     seconds = time.perf_counter() - start
@@ -419,8 +451,11 @@ def evaluate_final(
 # The loop
 
 
-def run_zero(recipe: ZeroRecipe, run: RunDir, state: State, log: Log, progress: bool = True) -> dict[str, Any]:
-    """Runs (or resumes) the whole recipe; returns the final evaluation."""
+def run_zero(
+    recipe: ZeroRecipe, run: RunDir, state: State, log: Log, progress: bool = True, source: GameSource | None = None
+) -> dict[str, Any]:
+    """Runs (or resumes) the whole recipe; returns the final evaluation. Self-play games come
+    from `source` (default: this process, LocalGames)."""
     device = pick_device(recipe.device)
     set_threads(recipe.torch_threads)
     scalars = Scalars(run.tensorboard)
@@ -441,7 +476,7 @@ def run_zero(recipe: ZeroRecipe, run: RunDir, state: State, log: Log, progress: 
             name = iteration_name(it)
             best = run.root / state.get("best")
             if not state.is_done(f"{name}/selfplay"):
-                sp = produce_games(recipe, run, it, best, device, progress)
+                sp = produce_games(recipe, run, it, best, device, progress, source)
                 state.mark_done(f"{name}/selfplay", dataclasses.asdict(sp))
                 _log_selfplay(scalars, it, sp)
                 log(
