@@ -32,6 +32,8 @@ class TorchEvaluator:
 
     `precision` (f32 by default; auto | bf16, see engine.torch_device.inference_precision) is resolved once;
     `self.precision.name` says what was chosen. With channels_last the nets are converted in place.
+    Thread rule: one `evaluate` at a time (BatchedRunner calls it from its one evaluation thread);
+    each call ends with its outputs copied back, so the pinned input buffer is free again.
     """
 
     def __init__(
@@ -54,12 +56,25 @@ class TorchEvaluator:
             raise ValueError(f"the networks were built for different board sizes: {sorted(sizes)}")
         self.board_size = sizes.pop()
         self.precision = inference_precision(self.device, precision)
+        self._staging: torch.Tensor | None = None  # pinned host copy of the inputs (CUDA only)
         if self.precision.channels_last:
             for net in {id(n): n for n in (self.policy_net, self.value_net) if n is not None}.values():
                 net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
+    def _to_device(self, inputs: np.ndarray) -> torch.Tensor:
+        """The batch on the device. On CUDA through a pinned host buffer allocated once (grown when
+        a larger batch comes), so the copy is asynchronous; on the CPU without a copy."""
+        host = torch.from_numpy(inputs)
+        if self.device.type != "cuda":
+            return host
+        if self._staging is None or self._staging.numel() < host.numel() or self._staging.dtype != host.dtype:
+            self._staging = torch.empty(host.numel(), dtype=host.dtype).pin_memory()
+        staging = self._staging[: host.numel()].view(host.shape)
+        staging.copy_(host)
+        return staging.to(self.device, non_blocking=True)
+
     def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
-        x = torch.from_numpy(inputs).to(self.device, non_blocking=True)
+        x = self._to_device(inputs)
         if self.precision.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), self.precision.autocast(self.device):

@@ -81,3 +81,20 @@ def test_recipes_default_to_f32_and_refuse_an_unknown_precision(tmp_path: Path) 
     ok = tmp_path / "auto.yaml"
     ok.write_text((root / "configs" / "zero_tiny.yaml").read_text() + "inference_precision: auto\n")
     assert load_recipe(ok)[0].inference_precision == "auto"
+
+
+def test_cuda_inputs_go_through_one_pinned_buffer() -> None:
+    """On CUDA the batch is copied through a pinned host buffer that is allocated once and reused."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here: the pinned-buffer path needs a GPU (said loudly)")
+    net = build_net(NetConfig(architecture="policy_value", board_size=5, feature_set="raw", blocks=1, channels=8))
+    ev = TorchEvaluator(net, net, device="cuda")
+    planes = ev.policy_net.config.input_planes if ev.policy_net is not None else 0
+    for b in (4, 2, 4):
+        x = np.random.default_rng(b).integers(0, 2, (b, planes, 5, 5)).astype(np.uint8)
+        pol, val = np.zeros((b, 26), np.float32), np.zeros(b, np.float32)
+        ev.evaluate(x, np.ones((b, 26), np.uint8), pol, val)
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x).cuda())
+        assert np.allclose(pol, ref.policy.float().cpu().numpy(), atol=1e-4)
+    assert ev._staging is not None and ev._staging.is_pinned() and ev._staging.numel() == 4 * planes * 25
