@@ -2,9 +2,11 @@
 
 For a size N the folder holds `NxN.safetensors` (whose metadata carries its provenance: recipe,
 commands, commit, hours of training, ladder rating) and `NxN.yaml`: the search settings it plays
-with (the `search:` section `tengen gtp --config` reads) and the same provenance in words.
-`tengen gtp` and `tengen play` use the net of the board's size unless given --no-net or a network
-of their own; sizes without one are played by the network-free UCT-RAVE search.
+with (the `search:` section `tengen gtp --config` reads), the same provenance in words, and
+`default_player`: whether `tengen gtp` and `tengen play` play that size with it when given no
+network of their own. It is true only once the net out-rates the network-free UCT-RAVE search on
+the ladder (the provenance says how it was measured); until then the net is used with
+--builtin-net. --no-net never uses one; sizes without one are played by the UCT-RAVE search.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class BuiltinNet:
     size: int
     weights: Path
     settings: Path
+    default_player: bool  # played without flags (NxN.yaml's default_player)
 
 
 def builtin_folder() -> Path:
@@ -41,8 +44,19 @@ def builtin_nets() -> dict[int, BuiltinNet]:
         settings = path.with_suffix(".yaml")
         if m and settings.is_file():
             size = int(m.group(1))
-            out[size] = BuiltinNet(size=size, weights=path, settings=settings)
+            out[size] = BuiltinNet(size=size, weights=path, settings=settings,
+                                   default_player=_default_player(settings))
     return out
+
+
+def _default_player(settings: Path) -> bool:
+    import yaml
+
+    try:
+        data = yaml.safe_load(settings.read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and data.get("default_player") is True
 
 
 def write_builtin(
@@ -50,10 +64,12 @@ def write_builtin(
     weights: Path,
     search: dict[str, object],
     provenance: dict[str, str],
+    default_player: bool,
 ) -> BuiltinNet:
     """Installs `weights` as the built-in net of its board size in `folder`: the weights with
-    `provenance_<key>` metadata added, and NxN.yaml with the search settings and provenance.
-    Both files are written atomically; the net must load (engine.weights checks it)."""
+    `provenance_<key>` metadata added, and NxN.yaml with the search settings, `default_player`
+    and the provenance. Both files are written atomically; the net must load (engine.weights
+    checks it)."""
     import yaml
 
     from engine.atomic_io import atomic_write_text
@@ -67,6 +83,6 @@ def write_builtin(
     settings = target.with_suffix(".yaml")
     header = (f"# The built-in {size}x{size} network's search settings (the `search:` section of "
               "tengen gtp --config) and provenance.\n")
-    atomic_write_text(settings, header + yaml.safe_dump({"search": search, "provenance": provenance},
-                                                        sort_keys=False))
-    return BuiltinNet(size=size, weights=target, settings=settings)
+    body = {"default_player": default_player, "search": search, "provenance": provenance}
+    atomic_write_text(settings, header + yaml.safe_dump(body, sort_keys=False))
+    return BuiltinNet(size=size, weights=target, settings=settings, default_player=default_player)

@@ -33,6 +33,9 @@ def add_player_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
                        help="CPU threads torch may use for the network (default 1: the search has its own)"),
         p.add_argument("--no-net", action="store_true",
                        help="play the network-free UCT-RAVE search even where a built-in network covers the board"),
+        p.add_argument("--builtin-net", action="store_true",
+                       help="play with the built-in network of the board's size even where it is not the "
+                       "default player (engine/builtin_nets/NxN.yaml: default_player)"),
     ]
 
 

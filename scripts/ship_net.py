@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--search", type=Path, required=True, help="search settings YAML the net plays with")
     p.add_argument("--provenance", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--folder", type=Path, default=None, help="default: the package's engine/builtin_nets")
+    p.add_argument("--default-player", action="store_true",
+                   help="tengen gtp / play use it without flags (only once it out-rates the network-free search)")
     args = p.parse_args(argv)
     provenance = {}
     for item in args.provenance:
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw = load_yaml(args.search)
         search = dict(raw.get("search", raw))
-        net = write_builtin(args.folder or builtin_folder(), args.weights, search, provenance)
+        net = write_builtin(args.folder or builtin_folder(), args.weights, search, provenance, args.default_player)
     except TengenError as exc:
         print(f"ship_net: {exc}", file=sys.stderr)
         return 2
