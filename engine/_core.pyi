@@ -166,6 +166,8 @@ def rollout_playout(policy: RolloutPolicy, game: Game, seed: int) -> tuple[int, 
 
 # ------------------------------------------------------------------ batched search (csrc/search/batched.h)
 
+POLICY_MODES: tuple[str, ...]  # the names SearchConfig.policy accepts
+
 class SearchConfig:
     # The fields of csrc/search/search_config.h, in its order (tests/test_settings_parity.py).
     # Search:

@@ -27,7 +27,7 @@ from engine import _core
 from engine.config import from_mapping
 from engine.errors import ConfigError, TengenError
 
-POLICIES = ("net", "uniform", "heuristic", "rollout")
+POLICIES: tuple[str, ...] = _core.POLICY_MODES  # named once, in C++ (csrc/search/search_config.cpp)
 STALLED_STEPS = 256  # steps in a row with no leaf resolved before a network search gives up
 
 

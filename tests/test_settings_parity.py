@@ -76,3 +76,15 @@ def test_stub_lists_the_fields_in_order() -> None:
     assert names == list(_core.SearchConfig.field_defaults())
     methods = {n.name for n in classes[0].body if isinstance(n, ast.FunctionDef)}
     assert {"field_defaults", "selfplay_fields"} <= methods
+
+
+def test_policy_names_come_from_the_core() -> None:
+    """SearchSettings accepts exactly the tree-prior modes the C++ SearchConfig parses."""
+    from engine import _core
+    from engine.search import POLICIES
+
+    assert POLICIES == _core.POLICY_MODES
+    for mode in POLICIES:
+        cfg = _core.SearchConfig()
+        cfg.policy = mode
+        assert cfg.policy == mode

@@ -88,6 +88,11 @@ void bind_search_config(py::module_& m) {
 }  // namespace
 
 void init_batched(py::module_& m) {
+  // The tree-prior modes SearchConfig.policy accepts, named once (search_config.cpp).
+  py::tuple modes(4);
+  const PolicyMode all[] = {PolicyMode::Net, PolicyMode::Uniform, PolicyMode::Heuristic, PolicyMode::Rollout};
+  for (size_t i = 0; i < 4; ++i) modes[i] = py::str(policy_mode_name(all[i]));
+  m.attr("POLICY_MODES") = modes;
   bind_search_config(m);
 
   m.def("puct_scores", [](const std::vector<int>& visits, const std::vector<float>& value_sums,
