@@ -51,19 +51,16 @@ def _engines(args: argparse.Namespace) -> dict:
     """Board size -> SizeEngine for every network the flags (or the built-in nets) give."""
     from engine.analysis_engine import SizeEngine
     from engine.backends.net import NetSearchBackend
-    from engine.builtin_net import builtin_nets
-    from tengen_cli.play import _network_backend
+    from tengen_cli.play import _network_backend, builtin_backends, own_network
 
-    own = (args.weights, args.value_weights, args.config, args.rollout_weights)
-    if any(x is not None for x in own):
+    if own_network(args):
         if args.no_net:
             raise UserError("--no-net analyses without a network; it cannot be combined with --weights, "
                             "--value-weights, --rollout-weights or --config")
         backends = [_network_backend(args, args.weights, args.value_weights, args.rollout_weights, args.config)]
-    elif args.no_net:
-        backends = []
     else:
-        backends = [_network_backend(args, net.weights, None, None, net.settings) for net in builtin_nets().values()]
+        # Every built-in net, default player or not: analysis without one is a weaker fallback.
+        backends = list(builtin_backends(args, every_net=True).values())
     out = {}
     for b in backends:
         assert isinstance(b, NetSearchBackend)

@@ -92,33 +92,45 @@ def _network_backend(
     return load_net_backend(weights, value_weights, settings, device=args.device, rollout_weights=rollout_weights)
 
 
+def own_network(args: argparse.Namespace) -> bool:
+    """Whether the flags name a network or search settings of their own."""
+    return any(x is not None for x in (args.weights, args.value_weights, args.config, args.rollout_weights))
+
+
+def builtin_backends(args: argparse.Namespace, *, every_net: bool) -> dict[int, SearchBackend]:
+    """Board size -> a network backend for the built-in nets (engine.builtin_net) that are default
+    players, or all of them with `every_net`; none with --no-net. The caller has checked that the
+    flags name no network of their own."""
+    from engine.builtin_net import builtin_nets
+
+    if args.no_net:
+        return {}
+    chosen = {size: net for size, net in builtin_nets().items() if net.default_player or every_net}
+    return {size: _network_backend(args, net.weights, None, None, net.settings) for size, net in chosen.items()}
+
+
 def build_player(args: argparse.Namespace) -> Player:
     """A network/ablation search when weights or a config are given; else the built-in networks that
     are default players (all of them with --builtin-net) on the sizes they cover (engine.builtin_net)
     with the UCT-RAVE search on the others; the UCT-RAVE search alone with --no-net or when none is."""
     from engine.backends.by_size import SizeRoutedBackend
     from engine.backends.uct import UctSearchBackend
-    from engine.builtin_net import builtin_nets
 
     config = player_config(args)
-    own = (args.weights, args.value_weights, args.config, args.rollout_weights)
     if args.no_net and args.builtin_net:
         raise UserError("--no-net and --builtin-net contradict each other; give one")
-    if any(x is not None for x in own):
+    if own_network(args):
         if args.no_net or args.builtin_net:
             flag = "--no-net" if args.no_net else "--builtin-net"
             raise UserError(f"{flag} chooses the network itself; it cannot be combined with --weights, "
                             "--value-weights, --rollout-weights or --config")
         backend = _network_backend(args, args.weights, args.value_weights, args.rollout_weights, args.config)
         return Player(config, backend=backend)
-    shipped = {} if args.no_net else {
-        size: net for size, net in builtin_nets().items() if net.default_player or args.builtin_net
-    }
-    if args.builtin_net and not shipped:
+    routes = builtin_backends(args, every_net=args.builtin_net)
+    if args.builtin_net and not routes:
         raise UserError("--builtin-net: this installation ships no built-in network")
-    if not shipped:
+    if not routes:
         return Player(config)
-    routes = {size: _network_backend(args, net.weights, None, None, net.settings) for size, net in shipped.items()}
     return Player(config, backend=SizeRoutedBackend(routes, UctSearchBackend(config.uct_settings())))
 
 
