@@ -5,14 +5,24 @@ This is how a user without a game archive gets supervised-learning data; a user 
 GoGoD archives points `tengen convert` at them instead. Each game is an independent seed, so
 runs are reproducible, and files that already exist are skipped, so an interrupted run
 resumes where it stopped.
+
+Because a game is a pure function of the settings, its seed and index (and GnuGo's version),
+games already played can be shipped: `data/expert_corpus/KEY.tar.xz` in the repository holds
+the SGF files of one setting (KEY names the engine version and every setting that shapes a
+game); `generate(..., cache=CACHE_DIR)` takes the games it needs from there before playing the
+rest, and `pack_cache` writes such an archive (scripts/extend_corpus_cache.py grows it across
+sessions of work).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shlex
+import subprocess
 import sys
+import tarfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +36,7 @@ from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, gnugo_command
 from engine.gtp_game import COUNTED, play_gtp_game
 from engine.player import SCORE_PLAYOUTS
 from engine.sgf import SgfRecord, parse_score, result_string, write_sgf
+from selfplay.recipe import AlphaGoRecipe
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,100 @@ class CorpusGame:
 
 def game_path(config: ExpertCorpusConfig, index: int) -> Path:
     return config.out_dir / f"game-s{config.seed}-{index:06d}.sgf"
+
+
+def recipe_corpus_config(recipe: AlphaGoRecipe, out_dir: Path) -> ExpertCorpusConfig:
+    """The generator settings of an AlphaGo recipe's `corpus:` section (source gnugo)."""
+    c = recipe.corpus
+    return ExpertCorpusConfig(
+        out_dir=out_dir, games=c.games, board_size=recipe.board_size, komi=recipe.komi, level=c.level,
+        engine=c.engine, workers=c.workers, opening_moves_min=c.opening_moves_min,
+        opening_moves_max=c.opening_moves_max, seed=recipe.seed,
+    )  # fmt: skip
+
+
+# The repository's shipped corpora (absent from an installed wheel: then nothing is cached).
+CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "expert_corpus"
+
+
+def engine_version(config: ExpertCorpusConfig) -> str | None:
+    """GnuGo's version as a file-name part ("gnugo-3.8"); None for another engine (never cached)
+    or when GnuGo cannot say."""
+    if config.engine:
+        return None
+    argv = gnugo_command(config.level)
+    try:
+        out = subprocess.run([argv[0], "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    words = out.stdout.split("\n", 1)[0].split()  # "GNU Go 3.8"
+    if len(words) < 3 or words[0] != "GNU":
+        return None
+    return "gnugo-" + "".join(c for c in words[-1] if c.isalnum() or c == ".")
+
+
+def cache_key(config: ExpertCorpusConfig, version: str) -> str:
+    """Every setting that shapes a game, as a file name (games and workers do not)."""
+    return (
+        f"{version}-level{config.level}-{config.board_size}x{config.board_size}-komi{config.komi:g}"
+        f"-open{config.opening_moves_min}-{config.opening_moves_max}-margin{config.opening_margin}"
+        f"-moves{config.max_moves}-seed{config.seed}"
+    )
+
+
+def cache_path(config: ExpertCorpusConfig, cache: Path) -> Path | None:
+    version = engine_version(config)
+    return None if version is None else cache / f"{cache_key(config, version)}.tar.xz"
+
+
+def restore_from_cache(config: ExpertCorpusConfig, cache: Path) -> int:
+    """Copies games 0..config.games-1 missing from out_dir out of the cache archive for these
+    settings, when there is one; returns how many it copied."""
+    archive = cache_path(config, cache)
+    if archive is None or not archive.is_file():
+        return 0
+    wanted = {game_path(config, i).name for i in range(config.games)}
+    restored = 0
+    try:
+        with tarfile.open(archive, "r:xz") as tar:
+            for member in tar.getmembers():
+                name = member.name.rsplit("/", 1)[-1]
+                target = config.out_dir / name
+                if name not in wanted or target.exists() or not member.isfile():
+                    continue
+                data = tar.extractfile(member)
+                if data is None:
+                    continue
+                tmp = target.with_suffix(".part")
+                tmp.write_bytes(data.read())
+                os.replace(tmp, target)
+                restored += 1
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        print(f"warning: the shipped corpus {archive} could not be read ({exc}); playing the games instead",
+              file=sys.stderr)
+    return restored
+
+
+def pack_cache(config: ExpertCorpusConfig, cache: Path) -> tuple[Path, int]:
+    """Writes every game of config.out_dir with these settings' names (indices from 0 up to the
+    first missing one) into the cache archive for these settings; returns it and the count."""
+    archive = cache_path(config, cache)
+    if archive is None:
+        raise ConfigError("only GnuGo corpora can be cached (the engine's version must be known)")
+    count = 0
+    while game_path(config, count).is_file():
+        count += 1
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = archive.with_name(archive.name + ".part")
+    with tarfile.open(tmp, "w:xz") as tar:
+        for i in range(count):
+            path = game_path(config, i)
+            info = tar.gettarinfo(str(path), arcname=path.name)
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with path.open("rb") as f:
+                tar.addfile(info, f)
+    os.replace(tmp, archive)
+    return archive, count
 
 
 def _engine_argv(config: ExpertCorpusConfig, game_seed: int) -> list[str]:
@@ -139,11 +244,16 @@ def _play_safely(config: ExpertCorpusConfig, index: int) -> CorpusGame | str:
         return f"game {index}: {exc}"
 
 
-def generate(config: ExpertCorpusConfig, progress: bool = True) -> list[CorpusGame]:
-    """Plays config.games games over config.workers processes; returns the games written or found."""
+def generate(config: ExpertCorpusConfig, progress: bool = True, cache: Path | None = None) -> list[CorpusGame]:
+    """Plays config.games games over config.workers processes; returns the games written or found.
+    With `cache` (e.g. CACHE_DIR), games shipped there for these settings are copied in first."""
     config.out_dir.mkdir(parents=True, exist_ok=True)
     if not config.engine:
         gnugo_command(config.level)  # raises FileNotFoundError with install advice when absent
+    if cache is not None:
+        restored = restore_from_cache(config, cache)
+        if restored and progress:
+            print(f"{restored} games taken from the shipped corpus in {cache}", file=sys.stderr)
     results: list[CorpusGame] = []
     failures: list[str] = []
     bar = tqdm(total=config.games, desc="games", unit="game", disable=not progress)

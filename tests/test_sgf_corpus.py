@@ -169,3 +169,30 @@ def test_expert_corpus_with_gnugo(tmp_path: Path) -> None:
     assert all(r.result[:2] in ("B+", "W+") or r.result == "0" for r in results)
     again = generate(config, progress=False)  # files exist: nothing replayed
     assert all(r.skipped for r in again)
+
+
+def test_expert_corpus_cache_ships_the_same_games(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A game is a pure function of its settings and index, so a packed archive restores exactly the
+    files that playing would write; games beyond the archive are played; a broken archive only warns."""
+    from selfplay.expert_corpus import ExpertCorpusConfig, cache_path, generate, pack_cache
+
+    def config(folder: str, games: int) -> ExpertCorpusConfig:
+        return ExpertCorpusConfig(out_dir=tmp_path / folder, games=games, board_size=5, komi=0.5, level=1,
+                                  opening_moves_min=1, opening_moves_max=3, opening_margin=1, seed=7)  # fmt: skip
+
+    played = generate(config("played", 3), progress=False)
+    cache = tmp_path / "cache"
+    archive, count = pack_cache(config("played", 3), cache)
+    assert count == 3 and archive == cache_path(config("x", 1), cache) and "level1-5x5" in archive.name
+    again = generate(config("replayed", 3), progress=False)  # no cache: played again, same bytes
+    assert [r.path.read_bytes() for r in again] == [r.path.read_bytes() for r in played]
+    restored = generate(config("restored", 4), progress=False, cache=cache)
+    assert [r.skipped for r in restored] == [True, True, True, False]  # three from the archive, one played
+    assert [r.path.read_bytes() for r in restored[:3]] == [r.path.read_bytes() for r in played]
+    other = ExpertCorpusConfig(out_dir=tmp_path / "other", games=1, board_size=5, komi=0.5, level=2,
+                               opening_moves_min=1, opening_moves_max=3, opening_margin=1, seed=7)  # fmt: skip
+    assert not generate(other, progress=False, cache=cache)[0].skipped  # other settings: not from the archive
+    archive.write_bytes(b"not an archive")
+    broken = generate(config("broken", 1), progress=False, cache=cache)
+    assert not broken[0].skipped and broken[0].path.read_bytes() == played[0].path.read_bytes()
+    assert "could not be read" in capsys.readouterr().err
