@@ -5,8 +5,12 @@
         --sprt 0,50
     tengen arena --config configs/arena/gnugo_ladder.yaml --out runs/ladder
     tengen ablate --config configs/arena/ablation_alphago.yaml --out runs/ablation
+    tengen arena --config configs/arena/gnugo_ladder.yaml --out runs/ladder --seconds 0.2 \
+        --target-halfwidth 70 --games-max 400
 
-Every command resumes: run it again with the same --out and only the missing games are played.
+Every command resumes: run it again with the same --out and only the missing games are played
+(with an adaptive schedule, `--target-halfwidth`, the choice of the next games goes on from the
+games recorded).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import _core
+from engine.arena.adaptive import Decision, standings
 from engine.arena.config import TournamentConfig, config_from_dict, load_config, with_overrides
 from engine.arena.elo import EloError, fit_elo
 from engine.arena.engines import EngineSpec, parse_inline_engine
@@ -35,6 +40,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--games", type=int, help="games per pair (colours alternate)")
     p.add_argument("--parallel", type=int, help="games at once (default: config, else one per core)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _schedule_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float,
+                   help="equal time: seconds per move for every tengen player that searches (one thread)")
+    p.add_argument("--target-halfwidth", type=float, metavar="ELO",
+                   help="after the round robin, play more games where intervals are widest until every "
+                   "player's 95%% interval is at most +-ELO")
+    p.add_argument("--games-max", type=int, help="the most games in all under --target-halfwidth")
 
 
 def register(subparsers: Any) -> None:
@@ -64,6 +78,7 @@ def register(subparsers: Any) -> None:
     )
     a.add_argument("--config", type=Path, help="tournament config (default: the one stored in --out)")
     _common(a)
+    _schedule_flags(a)
     a.set_defaults(func=cmd_arena)
 
     b = subparsers.add_parser(
@@ -72,6 +87,7 @@ def register(subparsers: Any) -> None:
     )
     b.add_argument("--config", type=Path, required=True, help="suite config, e.g. configs/arena/ablation_alphago.yaml")
     _common(b)
+    _schedule_flags(b)
     b.set_defaults(func=cmd_ablate)
 
 
@@ -126,7 +142,7 @@ def _match_config(args: argparse.Namespace) -> TournamentConfig:
         raise UserError(f"both players are named {a.name!r}; give one a name with {{name: ..., kind: ...}}")
     data: dict[str, Any] = base.to_dict() if base is not None else {"name": "match"}
     data["players"] = [a.to_dict(), b.to_dict()]
-    for key in ("gauntlet", "ablation"):
+    for key in ("gauntlet", "ablation", "evidence", "target_halfwidth", "games_max"):  # a match is --games long
         data.pop(key, None)
     data["pairing"] = "round-robin"
     if base is not None and base.anchor.player not in (a.name, b.name):
@@ -191,10 +207,19 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def _tournament(config: TournamentConfig, args: argparse.Namespace) -> int:
-    config = with_overrides(config, games=args.games, parallel=args.parallel)
+    config = with_overrides(config, games=args.games, parallel=args.parallel, seconds=args.seconds,
+                            target_halfwidth=args.target_halfwidth, games_max=args.games_max)
     run = _run(config, args)
     report = write_report(config, run.results, args.out, run.players, run.scheduled)
-    print(f"{len(run.results)} of {run.scheduled} games finished ({run.played} now); report {report}")
+    if run.stopped is None:
+        print(f"{len(run.results)} of {run.scheduled} games finished ({run.played} now); report {report}")
+        return 0
+    widest = Decision(standings=standings(config, run.results)).widest
+    width = f"; widest 95% interval +-{widest.halfwidth:.0f} Elo ({widest.name})" if widest is not None else ""
+    why = {"target": f"every interval within +-{config.target_halfwidth:g} Elo",
+           "games-max": f"games_max {config.games_max} reached",
+           "unfinished": "unfinished; run the same command again to continue"}[run.stopped]
+    print(f"{len(run.results)} games finished ({run.played} now), {why}{width}; report {report}")
     return 0
 
 

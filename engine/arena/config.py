@@ -3,9 +3,19 @@
 A config names the players, the rules every game uses (board size, komi, move limit, per-move
 timeout, referee), the pairing (round-robin among all, or a gauntlet of one player against the
 rest), games per pair, the seed, the Elo anchor and, for ablation suites, which player stands
-for which AlphaGo ablation row. The schedule is a pure function of the config: game `index`
-fixes the pairing, colours (alternating per pair) and seed, which is what lets a stopped
-tournament resume and what makes one config and seed replay the same games.
+for which AlphaGo ablation row and which files hold the report's other evidence. The schedule is
+a pure function of the config: game `index` fixes the pairing, colours (alternating per pair) and
+seed, which is what lets a stopped tournament resume and what makes one config and seed replay
+the same games.
+
+Equal time (`seconds`): every tengen player that searches plays at that many seconds per move
+with one search thread and no visit cap (`TournamentConfig.as_played`); players that do not
+search (their search config says visits: 1), GnuGo levels and external engines play as written.
+
+Adaptive schedule (`target_halfwidth`, `games_max`): after the round robin above, more games go
+where the Elo intervals are widest until every player's 95% half-width is at most the target or
+`games_max` games are played (engine.arena.adaptive); indices continue after the round robin and
+game i's seed stays game_seed(seed, i).
 
 A file is read by the one config path (engine.config: load_yaml, then from_mapping into
 `TournamentFile`, whose `__post_init__` holds the range checks); `config_from_dict` then checks the
@@ -18,7 +28,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,9 +36,11 @@ from engine import _core
 from engine.arena.engines import (
     EngineSpec,
     GnuGoEngine,
+    TengenEngine,
     check_keys,
     check_name,
     engine_from_dict,
+    timed_engine,
 )
 from engine.arena.sprt import SprtParams
 from engine.config import from_file_mapping, load_yaml, require
@@ -37,6 +49,10 @@ from engine.gtp_game import ScoreBy
 from engine.player import SCORE_PLAYOUTS
 
 DEFAULT_ANCHOR = "gnugo-10"
+MAX_MOVE_SECONDS = 3600.0  # equal time: the most seconds per move a tournament may set
+EQUAL_TIME_THREADS = 1  # search threads of each timed player
+MAX_HALFWIDTH = 10_000.0  # Elo
+MAX_GAMES = 1_000_000  # games in all, the adaptive schedule's cap
 DEFAULT_ANCHOR_ELO = 431.0  # GnuGo 3.8 level 10 in the AlphaGo paper (Extended Data Table 6)
 
 # Ablation rows of the AlphaGo paper (Extended Data Table 7, 5 s/move) and the input-feature
@@ -103,6 +119,10 @@ class TournamentConfig:
     anchor: Anchor = field(default_factory=Anchor)
     ablation: tuple[tuple[str, str], ...] = ()  # (row key, player name)
     sprt: SprtParams | None = None
+    seconds: float | None = None  # equal time: seconds per move of every searching tengen player
+    target_halfwidth: float | None = None  # adaptive: stop once every 95% half-width is this tight (Elo)
+    games_max: int | None = None  # adaptive: the most games in all (round robin included)
+    evidence: tuple[tuple[str, str], ...] = ()  # (what, file) the report reads beside the games
     source: str | None = None  # the file it came from, for reports
 
     def player(self, name: str) -> EngineSpec:
@@ -118,6 +138,24 @@ class TournamentConfig:
     @property
     def workers(self) -> int:
         return self.parallel or os.cpu_count() or 1
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether games follow the round robin until the intervals reach `target_halfwidth`."""
+        return self.target_halfwidth is not None
+
+    def as_played(self, player: EngineSpec) -> EngineSpec:
+        """The player as it starts: under `seconds` a tengen player that searches
+        (TengenEngine.searches) gets --seconds and --threads 1 in place of its own and loses its
+        `visits` cap, so time alone bounds each move (a search config's visits is not used when
+        --seconds is given); a no-search player, GnuGo and other engines play as written."""
+        if self.seconds is None or not isinstance(player, TengenEngine) or not player.searches():
+            return player
+        return timed_engine(player, self.seconds, EQUAL_TIME_THREADS, drop=("visits",))
+
+    def played_players(self) -> tuple[EngineSpec, ...]:
+        """Every player as it starts (`as_played`), config order."""
+        return tuple(self.as_played(p) for p in self.players)
 
     def pairs(self) -> list[tuple[str, str]]:
         names = self.names
@@ -148,14 +186,18 @@ class TournamentConfig:
         return Anchor(self.players[0].name, 0.0)
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides a game's content (not `games`, `parallel`, reports)."""
-        data = {
+        """Hash of everything that decides a game's content (not `games`, `parallel`, the adaptive
+        target and cap, reports, evidence); `seconds` only when set, so folders from before it
+        existed keep their hash."""
+        data: dict[str, Any] = {
             "players": [p.to_dict() for p in self.players],
             "rules": self.rules.__dict__,
             "pairing": self.pairing,
             "gauntlet": self.gauntlet,
             "seed": self.seed,
         }
+        if self.seconds is not None:
+            data["seconds"] = self.seconds
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -183,6 +225,11 @@ class TournamentConfig:
             out["ablation"] = dict(self.ablation)
         if self.sprt:
             out["sprt"] = dict(self.sprt.__dict__)
+        for key in ("seconds", "target_halfwidth", "games_max"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.evidence:
+            out["evidence"] = dict(self.evidence)
         return out
 
 
@@ -252,6 +299,10 @@ class TournamentFile:
     players: list[Any] | None = None
     ablation: dict[str, Any] | None = None
     sprt: SprtSection | None = None
+    seconds: float | None = None  # none: every player at its own settings
+    target_halfwidth: float | None = None  # none: the round robin only
+    games_max: int | None = None
+    evidence: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         _in_range(self.board_size, "board_size", _core.MIN_SIZE, _core.MAX_SIZE, True)
@@ -267,6 +318,22 @@ class TournamentFile:
             raise ConfigError("score_by: gnugo needs the GnuGo referee; set referee to auto or gnugo")
         if self.pairing != "gauntlet" and self.gauntlet is not None:
             raise ConfigError("gauntlet is set but pairing is not gauntlet")
+        if self.seconds is not None:
+            require(0 < self.seconds <= MAX_MOVE_SECONDS, "seconds",
+                    f"must be a number of seconds per move in (0, {MAX_MOVE_SECONDS:g}], got {self.seconds!r}")
+            require(self.move_timeout > self.seconds, "move_timeout",
+                    f"must be longer than seconds ({self.seconds:g}), got {self.move_timeout:g}")
+        if self.target_halfwidth is not None:
+            require(0 < self.target_halfwidth <= MAX_HALFWIDTH, "target_halfwidth",
+                    f"must be a number of Elo in (0, {MAX_HALFWIDTH:g}], got {self.target_halfwidth!r}")
+            if self.games_max is None:
+                raise ConfigError("target_halfwidth needs games_max, the most games the tournament may play")
+            if self.pairing != "round-robin":
+                raise ConfigError("target_halfwidth needs pairing round-robin")
+        if self.games_max is not None:
+            _in_range(self.games_max, "games_max", 1, MAX_GAMES, True)
+            if self.target_halfwidth is None:
+                raise ConfigError("games_max caps the adaptive schedule; set target_halfwidth too")
 
 
 def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
@@ -298,6 +365,14 @@ def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
     for row, player in ablation.items():
         if player not in names:
             raise ConfigError(f"ablation row {row} names {player!r}, which is not among the players")
+    evidence = f.evidence or {}
+    for what, path in evidence.items():
+        if not isinstance(what, str) or not isinstance(path, str):
+            raise ConfigError(f"evidence must map names to file paths (strings), got {what!r}: {path!r}")
+    base = f.games * (len(names) * (len(names) - 1) // 2)
+    if f.games_max is not None and f.games_max < base:
+        raise ConfigError(f"games_max must be at least the {base} games of the round robin "
+                          f"({f.games} per pair of {len(names)} players), got {f.games_max}")
     name = f.name if f.name is not None else (Path(source).stem if source else "tournament")
     check_name(name, "the tournament")
     return TournamentConfig(
@@ -312,6 +387,10 @@ def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
         anchor=anchor,
         ablation=tuple(ablation.items()),
         sprt=f.sprt.params() if f.sprt is not None else None,
+        seconds=f.seconds,
+        target_halfwidth=f.target_halfwidth,
+        games_max=f.games_max,
+        evidence=tuple(evidence.items()),
         source=source,
     )
 
@@ -323,12 +402,15 @@ def load_config(path: str | Path) -> TournamentConfig:
 
 
 def with_overrides(config: TournamentConfig, **changes: Any) -> TournamentConfig:
-    """Applies command-line overrides (None = keep); rules fields go to `rules`."""
+    """Applies command-line overrides (None = keep); rules fields go to `rules`. A value the
+    checks refuse is a ConfigError naming the key, not the file (the file's own values passed)."""
     rule_fields = set(MatchRules.__dataclass_fields__)
     rules = {k: v for k, v in changes.items() if k in rule_fields and v is not None}
     top = {k: v for k, v in changes.items() if k not in rule_fields and v is not None}
+    if not rules and not top:
+        return config
     data = config.to_dict()
     renamed = {"size": "board_size"}
     for k, v in {**rules, **top}.items():
         data[renamed.get(k, k)] = v
-    return config_from_dict(data, config.source)
+    return replace(config_from_dict(data), source=config.source)

@@ -15,6 +15,11 @@ ends only its own game):
   them. Flags are checked against the options `tengen gtp` really offers and files named by
   `weights`, `value_weights`, `rollout_weights` and `config` must exist, so a player that needs something this
   build or checkout lacks (a network not trained yet) fails with a sentence naming it.
+
+Timing (`timed_engine`, shared by the ladder's rated player and a tournament's equal time): a
+tengen player gets `--seconds` and `--threads` in place of its own; other kinds keep their own
+notion of effort (a GnuGo level, an external engine's command line). `TengenEngine.searches`
+tells a player that searches from one that plays its network's move (search config visits: 1).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from engine.config import load_yaml
 from engine.errors import ConfigError
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, find_gnugo, gnugo_command
 from engine.gtp_flags import gtp_option_strings
@@ -48,6 +54,7 @@ CAPABILITIES: Mapping[str, str] = {
 }
 # Args naming files that must exist before a game starts.
 FILE_ARGS = ("weights", "value_weights", "rollout_weights", "config")
+NO_SEARCH_VISITS = 1  # a search config's visits that means no search: play the network's move
 
 
 def check_keys(data: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
@@ -157,12 +164,37 @@ class TengenEngine:
                 return f"player {self.name!r} needs its {key} file {value}, which does not exist{hint}"
         return None
 
+    def searches(self) -> bool:
+        """Whether the player searches: False only when its search config (`config:`, the file
+        `tengen gtp --config` reads, or its `search:` section) says `visits: 1`, the network's move
+        without search. A config file that is missing or unreadable counts as searching; `problem()`
+        names it before any game starts."""
+        path = dict(self.args).get("config")
+        if path is None:
+            return True
+        try:
+            raw = load_yaml(str(path))
+        except ConfigError:
+            return True
+        section = raw.get("search", raw)
+        return not (isinstance(section, Mapping) and section.get("visits") == NO_SEARCH_VISITS)
+
     def to_dict(self) -> dict[str, Any]:
         args = {k: list(v) if isinstance(v, tuple) else v for k, v in self.args}
         return {"name": self.name, "kind": self.kind, "args": args}
 
 
 EngineSpec = CommandEngine | GnuGoEngine | TengenEngine
+
+
+def timed_engine(spec: EngineSpec, seconds: float, threads: int, *, drop: Sequence[str] = ()) -> EngineSpec:
+    """`spec` with a fixed time per move: a tengen player gets `--seconds seconds --threads threads`
+    in place of its own (and loses its args named in `drop`, e.g. a `visits` cap); other engines
+    are returned unchanged."""
+    if not isinstance(spec, TengenEngine):
+        return spec
+    args = tuple((k, v) for k, v in spec.args if k not in ("seconds", "threads", *drop))
+    return TengenEngine(spec.name, (*args, ("seconds", seconds), ("threads", threads)))
 
 
 @functools.lru_cache(maxsize=1)

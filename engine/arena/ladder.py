@@ -39,7 +39,7 @@ import yaml
 from engine import _core
 from engine.arena.config import DEFAULT_ANCHOR, MatchRules, Referee
 from engine.arena.elo import ELO_PER_NAT
-from engine.arena.engines import EngineSpec, TengenEngine, check_name, engine_from_dict
+from engine.arena.engines import EngineSpec, check_name, engine_from_dict, timed_engine
 from engine.config import from_file_mapping, from_mapping, load_yaml, require
 from engine.errors import ConfigError
 from engine.gtp_game import ScoreBy
@@ -181,10 +181,7 @@ class Ladder:
     def timed(self, player: EngineSpec) -> EngineSpec:
         """The player as rated: a tengen player gets the ladder's --seconds and --threads
         (replacing its own); other engines keep their own notion of effort."""
-        if not isinstance(player, TengenEngine):
-            return player
-        args = tuple((k, v) for k, v in player.args if k not in ("seconds", "threads"))
-        return TengenEngine(player.name, (*args, ("seconds", self.seconds), ("threads", self.threads)))
+        return timed_engine(player, self.seconds, self.threads)
 
 
 def ladder_from_dict(data: Any, source: str | None = None) -> Ladder:
