@@ -19,7 +19,6 @@ Usage: python benchmarks/strength_vs_gnugo.py [--games 20] [--visits 20000] [--l
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine import _core
+from engine.arena.elo import wilson_interval
 from engine.gtp_client import GtpClient, GtpError, gnugo_command
 from engine.gtp_game import COUNTED, GtpGameOutcome, play_gtp_game
 from engine.sgf import SgfRecord, parse_score, utc_date, write_sgf
@@ -35,16 +35,6 @@ NAME = {_core.BLACK: "black", _core.WHITE: "white"}
 SIZE = 9
 KOMI = 7.0
 SCORE_PLAYOUTS = 400  # playouts of tengen's own count, kept beside GnuGo's
-
-
-def wilson_interval(wins: float, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval of a binomial proportion."""
-    if n == 0:
-        return 0.0, 1.0
-    p = wins / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass

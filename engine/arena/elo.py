@@ -63,6 +63,18 @@ def elo_error(score: float, games: int) -> float:
     return ELO_PER_NAT * se / (s * (1 - s))
 
 
+def wilson_interval(points: float, games: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of the proportion points / games (draws as half points); (0, 1) when
+    there are no games."""
+    if games <= 0:
+        return 0.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = points / games
+    centre = (p + z * z / (2 * games)) / (1 + z * z / games)
+    half = z * math.sqrt(p * (1 - p) / games + z * z / (4 * games * games)) / (1 + z * z / games)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
 @dataclass(frozen=True)
 class Rating:
     name: str

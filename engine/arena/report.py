@@ -1,8 +1,12 @@
 """Tournament report: Markdown plus PNG charts (matplotlib, Agg backend).
 
-Sections: Elo table (Bradley-Terry, 95% intervals) with a bar chart; the AlphaGo ablation
-table, our rows beside the paper's Extended Data Table 7 Elo ("not run" for rows without a
-player in the suite); the win-rate matrix (Markdown table and heat map); how games ended
+Sections: Elo table (Bradley-Terry, 95% intervals) with a bar chart; for an ablation suite
+(a config with `ablation:` rows or evidence files), the AlphaGo ablation: our rows beside the
+paper's Extended Data Table 7 Elo ("not run" for rows without games), a Figure-4-style chart,
+every pair of search rows against the paper's order, the search gain, the input-feature pair
+and the evidence sections (SL accuracy over seeds, value-net MSE, RL against SL, the `tengen
+explain` fragment with its PNGs copied beside the report), each analysed by
+engine.arena.ablation; the win-rate matrix (Markdown table and heat map); how games ended
 (forfeits and referee disagreements listed); and what reproduces the run: the config, seeds,
 players' command lines and GTP versions, software versions and hardware.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -19,11 +24,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import yaml
 
+from engine.arena.ablation import (
+    BOTTOM_ROW,
+    EVIDENCE_COMMANDS,
+    FEATURE_ROWS,
+    NO_SEARCH_ROW,
+    PAPER_RL_WIN_RATE,
+    PAPER_SL_ACCURACY,
+    PAPER_VALUE_MSE,
+    SEARCH_GAIN_GOAL,
+    TOP_ROW,
+    AblationAnalysis,
+    Difference,
+    Evidence,
+    PairwiseComparison,
+    SearchGain,
+    analyse,
+    gnugo_anchors,
+    load_evidence,
+    paper_elo,
+    plot_ablation,
+    read_interpretability,
+    read_rl_vs_sl,
+    read_sl_accuracy,
+    read_value_mse,
+    short_label,
+)
 from engine.arena.config import ABLATION_ROWS, TournamentConfig
 from engine.arena.elo import EloError, EloFit, fit_elo
 from engine.arena.engines import EngineInfo
@@ -158,31 +190,6 @@ def _plot_winrate(m: WinMatrix, path: Path) -> None:
     plt.close(fig)
 
 
-def _plot_ablation(rows: list[tuple[str, float, float, float, float | None]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = np.arange(len(rows))
-    ours = np.array([r[1] for r in rows])
-    err = np.array([[r[1] - r[2] for r in rows], [r[3] - r[1] for r in rows]])
-    fig, ax = plt.subplots(figsize=(1.1 * len(rows) + 3, 4.5))
-    ax.bar(x - 0.2, ours, 0.4, yerr=err, capsize=3, label="tengen (this run)", color="#3b75af")
-    paper = [r[4] if r[4] is not None else np.nan for r in rows]
-    ax.bar(x + 0.2, paper, 0.4, label="AlphaGo paper (19x19, 5 s/move)", color="#bbbbbb")
-    ax.set_xticks(x, [r[0] for r in rows], rotation=30, ha="right")
-    ax.set_ylabel("Elo")
-    ax.set_title("Search and feature ablations")
-    top = np.nanmax(np.concatenate([err[1] + ours, np.array(paper, dtype=float)]))
-    ax.set_ylim(top=max(top, 1.0) * 1.3)  # room for the legend
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-
-
 def _fmt_interval(low: float, high: float) -> str:
     return f"[{low:.0f}, {high:.0f}]"
 
@@ -267,7 +274,25 @@ def write_report(
     return path
 
 
+def _signed(x: float) -> str:
+    return f"{x:+.0f}"
+
+
+def _signed_interval(d: Difference) -> str:
+    return f"[{d.low:+.0f}, {d.high:+.0f}]"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def _ablation_section(config: TournamentConfig, fit: EloFit | None, out: Path) -> list[str]:
+    """The ablation rows beside the paper, the comparisons, the chart and the evidence sections;
+    nothing for a suite without an ablation map or evidence files."""
+    evidence = config.evidence  # paths as written: relative ones from the working directory
+    if not config.ablation and not evidence:
+        return []
+    analysis = analyse(fit, config.ablation)
     lines = [
         "## AlphaGo ablations",
         "",
@@ -279,26 +304,229 @@ def _ablation_section(config: TournamentConfig, fit: EloFit | None, out: Path) -
         "|---|---|---:|---|---:|---|",
     ]
     assigned = dict(config.ablation)
-    chart: list[tuple[str, float, float, float, float | None]] = []
     for key, (label, paper, note) in ABLATION_ROWS.items():
         paper_text = f"{paper:.0f}" if paper is not None else "-"
-        player = assigned.get(key)
-        rating = None
-        anchor = fit.anchor if fit is not None else None
-        if fit is not None and player is not None and player in fit.names:
-            rating = fit.rating(player)
-            if rating.games == 0:
-                rating = None
-        if rating is None:
-            lines.append(f"| {label} | {player or '-'} | not run | | {paper_text} | {note} |")
+        row = analysis.rows.get(key)
+        if row is None:
+            lines.append(f"| {label} | {assigned.get(key, '-')} | not run | | {paper_text} | {note} |")
             continue
-        interval = "anchor" if rating.name == anchor else _fmt_interval(rating.low, rating.high)
-        lines.append(f"| {label} | {player} | {rating.elo:.0f} | {interval} | {paper_text} | {note} |")
-        chart.append((label.split(" (")[0], rating.elo, rating.low, rating.high, paper))
+        interval = "anchor" if row.anchor else _fmt_interval(row.low, row.high)
+        lines.append(f"| {label} | {row.player} | {row.elo:.0f} | {interval} | {paper_text} | {note} |")
     lines.append("")
-    if chart:
-        _plot_ablation(chart, out / "ablation.png")
-        lines += ["![Ablations](ablation.png)", ""]
+    if fit is not None and analysis.rows:
+        plot_ablation(list(analysis.rows.values()), gnugo_anchors(config.players, fit), out / "ablation.png",
+                      confidence=fit.confidence)  # fmt: skip
+        lines += [
+            "![Ablations](ablation.png)",
+            "",
+            "Left: each row's Elo in this run with its 95% interval (blue: search rows, orange: feature rows, "
+            "grey: the anchor), GnuGo players as dashed lines. Right: the paper's Elo for the same rows, on "
+            "its own axis.",
+            "",
+        ]
+    lines += _goal_lines(analysis)
+    lines += _pairwise_lines(analysis.pairwise)
+    lines += _search_gain_lines(analysis.search_gain)
+    lines += _features_lines(analysis, evidence)
+    lines += _value_lines(evidence)
+    lines += _rl_lines(evidence)
+    lines += _interpretability_lines(evidence, out)
+    return lines
+
+
+def _goal_lines(a: AblationAnalysis) -> list[str]:
+    p = a.pairwise
+    order = f"{p.agreeing} of {len(p.pairs)} pairs in the paper's order" if p.pairs else "no pair of search rows rated"
+    ends = "top and bottom rows separated" if p.ends_separated else "top and bottom rows not separated"
+    if p.ends is None:
+        ends = "top and bottom rows not both rated"
+    gain = "search gain not measured"
+    if a.search_gain is not None:
+        gain = f"search gain {_signed(a.search_gain.ours.elo)}: goal {'met' if a.search_gain.met else 'not met'}"
+    return [
+        f"**Goal** (issue #11: the paper's order, its top ({short_label(TOP_ROW)}) and bottom "
+        f"({short_label(BOTTOM_ROW)}) rows separated, a search gain of at least {_signed(SEARCH_GAIN_GOAL)} Elo): "
+        f"{order}; {ends}; {gain}.",
+        "",
+    ]
+
+
+def _pairwise_lines(p: PairwiseComparison) -> list[str]:
+    lines = ["### Search rows pair by pair", ""]
+    if not p.pairs:
+        lines.append("Needs at least two search rows with games.")
+    else:
+        lines += [
+            "Each pair of search rows with games, the paper's higher row first: our Elo difference with its "
+            "95% interval (from the fit's full covariance, so shared opponents count), the paper's difference, "
+            "whether our order agrees with the paper's (the signs match) and whether our difference is "
+            "significant (its interval excludes 0).",
+            "",
+            "| Pair | Ours | 95% interval | Paper | Agrees | Significant |",
+            "|---|---:|---|---:|---|---|",
+        ]
+        for c in p.pairs:
+            lines.append(f"| {short_label(c.higher)} - {short_label(c.lower)} | {_signed(c.ours.elo)} | "
+                         f"{_signed_interval(c.ours)} | {_signed(c.paper)} | {_yes(c.agrees)} | "
+                         f"{_yes(c.significant)} |")  # fmt: skip
+        lines += ["", f"**{p.agreeing} of {len(p.pairs)} pairs in the paper's order, {p.agreeing_significant} of "
+                      f"them significant**; {p.reversed_significant} significantly in the opposite order."]  # fmt: skip
+        tau = "undefined (our ratings are all equal)" if p.kendall_tau is None else f"{p.kendall_tau:+.2f}"
+        lines.append(f"Kendall's tau between our order and the paper's: {tau} (+1: the same order, -1: reversed).")
+    top, bottom = short_label(TOP_ROW), short_label(BOTTOM_ROW)
+    if p.ends is None:
+        lines.append(f"Top and bottom rows ({top} and {bottom}): cannot be judged without games of both.")
+    else:
+        verdict = ("separated (right order, significant)" if p.ends_separated
+                   else "in the opposite order" if p.ends.significant else "not separated (the interval includes 0)")
+        lines.append(f"Top and bottom rows: {top} - {bottom} = {_signed(p.ends.ours.elo)} "
+                     f"{_signed_interval(p.ends.ours)}, paper {_signed(p.ends.paper)}: **{verdict}**.")  # fmt: skip
+    if p.missing:
+        lines.append("Search rows without games: " + ", ".join(short_label(k) for k in p.missing) + ".")
+    return lines + [""]
+
+
+def _search_gain_lines(gain: SearchGain | None) -> list[str]:
+    lines = ["### Search gain", ""]
+    top, none = short_label(TOP_ROW), short_label(NO_SEARCH_ROW)
+    if gain is None:
+        return lines + [f"{top} minus {none} needs games of both rows.", ""]
+    if gain.met_with_confidence:
+        verdict = "met (the whole 95% interval is above it)"
+    elif gain.met:
+        verdict = "met by the estimate, but the 95% interval reaches below it"
+    else:
+        verdict = "not met"
+    return lines + [
+        f"{top} minus {none} (the full search over the policy network's own move): "
+        f"**{_signed(gain.ours.elo)} {_signed_interval(gain.ours)}** Elo; paper "
+        f"{paper_elo(TOP_ROW):.0f} - {paper_elo(NO_SEARCH_ROW):.0f} = {_signed(gain.paper)}. "
+        f"Goal {_signed(gain.goal)}: **{verdict}**.",
+        "",
+    ]
+
+
+def _evidence_note(item: Evidence[Any]) -> str | None:
+    """The line that stands in for an evidence file that was not read; None when it was."""
+    command = EVIDENCE_COMMANDS[item.key]
+    if item.path is None:
+        return f"The config names no `{item.key}` evidence file (`evidence:`); {command}."
+    if item.problem is not None:
+        return f"The `{item.key}` evidence file could not be read: {item.problem}."
+    if item.value is None:
+        return f"{item.path} does not exist yet; {command}."
+    return None
+
+
+def _features_lines(a: AblationAnalysis, evidence: Sequence[tuple[str, str]]) -> list[str]:
+    full, raw = FEATURE_ROWS
+    lines = ["### Input features", ""]
+    if a.features is None:
+        lacking = [short_label(k) for k in FEATURE_ROWS if k not in a.rows]
+        lines.append(f"{short_label(full)} against {short_label(raw)} needs games of both rows; no games yet for "
+                     + " and ".join(lacking) + ".")  # fmt: skip
+    else:
+        d = a.features
+        lines.append(
+            f"{short_label(full)} ({a.rows[full].player}) minus {short_label(raw)} ({a.rows[raw].player}): "
+            f"**{_signed(d.elo)} {_signed_interval(d)}** Elo, "
+            + ("significant." if d.significant else "not significant (the interval includes 0).")
+        )
+    lines.append("")
+    item = load_evidence(evidence, "sl_accuracy", read_sl_accuracy)
+    note = _evidence_note(item)
+    if note is not None or item.value is None:
+        return lines + [note or "", ""]
+    sl = item.value
+    lines += [
+        f"SL policy held-out top-1 accuracy ({item.path}): {sl.positions:,} held-out positions from {sl.games:,} "
+        "games, the same for every feature set and seed.",
+        "",
+        "| Feature set | Seeds | Held-out top-1 (mean +- sd) | Paper (KGS) |",
+        "|---|---|---:|---:|",
+    ]
+    for s in sl.sets:
+        spread = f" +- {100 * s.sd:.1f}" if s.sd is not None else " (one seed)"
+        paper = f"{100 * s.paper:.1f}%" if s.paper is not None else "-"
+        seeds = ", ".join(str(x) for x in s.seeds)
+        lines.append(f"| {s.name} | {seeds} | {100 * s.mean:.1f}%{spread} | {paper} |")
+    mine, theirs = sl.get("alphago"), sl.get("raw")
+    if mine is not None and theirs is not None:
+        gap = PAPER_SL_ACCURACY["alphago"] - PAPER_SL_ACCURACY["raw"]
+        lines += ["", f"48 planes minus raw planes: {100 * (mine.mean - theirs.mean):+.1f} points "
+                      f"(paper {100 * gap:+.1f})."]  # fmt: skip
+    return lines + [""]
+
+
+def _value_lines(evidence: Sequence[tuple[str, str]]) -> list[str]:
+    lines = ["### Value network", ""]
+    item = load_evidence(evidence, "value_mse", read_value_mse)
+    note = _evidence_note(item)
+    if note is not None or item.value is None:
+        return lines + [note or "", ""]
+    v = item.value
+    return lines + [
+        f"Mean squared error against the game's outcome z in [-1, 1] on {v.positions:,} held-out positions "
+        f"({item.path}; the value network trained on {v.train_positions:,} positions).",
+        "",
+        "| Estimate of the outcome | Held-out MSE | Paper |",
+        "|---|---:|---:|",
+        f"| Value network | {v.value_net:.3f} | {PAPER_VALUE_MSE:.3f} |",
+        f"| One rollout of the rollout policy | {v.one_rollout:.3f} | - |",
+        f"| The RL policy's own self-play outcome | {v.rl_outcome:.3f} | - |",
+        "",
+        f"Paper: AlphaGo Figure 2b. The value network beats one rollout: **{_yes(v.beats_rollout)}**.",
+        "",
+    ]
+
+
+def _rl_lines(evidence: Sequence[tuple[str, str]]) -> list[str]:
+    lines = ["### RL policy against SL policy", ""]
+    item = load_evidence(evidence, "rl_vs_sl", read_rl_vs_sl)
+    note = _evidence_note(item)
+    if note is not None or item.value is None:
+        return lines + [note or "", ""]
+    r = item.value
+    paper = PAPER_RL_WIN_RATE
+    if r.low > paper:
+        verdict = f"above {paper:.0%}, the whole interval"
+    elif r.score > paper:
+        verdict = f"above {paper:.0%} by the estimate, but the interval reaches below it"
+    else:
+        verdict = f"not above {paper:.0%}"
+    record = f"{r.wins}-{r.losses}" + (f"-{r.draws}" if r.draws else "")
+    return lines + [
+        f"RL policy against SL policy ({item.path}): {record} in {r.games} games, win rate "
+        f"**{r.score:.1%} [{r.low:.1%}, {r.high:.1%}]** ({r.confidence:.0%} Wilson interval, a draw counting "
+        f"half); paper: more than {paper:.0%}. Verdict: **{verdict}**.",
+        "",
+    ]
+
+
+def _interpretability_lines(evidence: Sequence[tuple[str, str]], out: Path) -> list[str]:
+    """The `tengen explain` fragment, its PNGs copied beside the report."""
+    item = load_evidence(evidence, "interpretability", read_interpretability)
+    note = _evidence_note(item)
+    if note is not None or item.value is None:
+        return ["## Why each part helps", "", note or "", ""]
+    explain = item.value
+    problems = []
+    for name in explain.images:
+        source, target = explain.folder / name, out / name
+        if name in CHARTS:
+            problems.append(f"{name} was not copied: the report's own chart has that name")
+            continue
+        try:
+            if target.exists() and target.samefile(source):
+                continue
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
+        except OSError as exc:
+            problems.append(f"{name} could not be copied ({exc})")
+    problems += [f"{name} is linked but missing from {explain.folder}" for name in explain.missing_images]
+    lines = [explain.fragment.rstrip(), ""]
+    if problems:
+        lines += ["Images: " + "; ".join(problems) + ".", ""]
     return lines
 
 
