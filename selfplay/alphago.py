@@ -9,11 +9,15 @@
   rl        policy gradient (REINFORCE with a baseline): batched games without search between
             the current policy and an opponent drawn from a pool of earlier policies, moves
             sampled from the softmax over sensible moves, outcome z = +-1; loss
-            -(z - b) log pi(a|s) over the learner's moves; evaluated against the SL policy
-  value     value net on one position per self-play game: the SL policy plays U moves, one
-            uniformly random move follows, then the RL policy plays both sides to the end; the
-            position after the random move is labelled with the outcome (AlphaGo's recipe
-            against overfitting to whole games); evaluated by held-out MSE
+            -(z - b) log pi(a|s) over the learner's moves; evaluated against the SL policy,
+            both sampling moves (eval/rl.json: the win rate with a 95% Wilson interval)
+  value     value net on RL self-play positions: the SL policy plays U moves, one uniformly
+            random move follows, then the RL policy plays both sides to the end; the position
+            after the random move (AlphaGo's one per game, against overfitting to whole games)
+            and `positions_per_game` - 1 more of the RL-played part are labelled with the
+            outcome (selfplay/value_estimates.py); games, not positions, are held out; evaluated
+            by held-out MSE after every epoch (the best epoch is kept), and beside one rollout of
+            the rollout policy and the RL policy's own self-play outcome (eval/value_mse.json)
   combined  the player: SL (or RL) policy priors, value net and rollouts mixed with lambda in
             the batched search; written to weights/combined.yaml, evaluated against the RL policy
 
@@ -38,11 +42,12 @@ import yaml
 from tqdm import tqdm
 
 from engine import _core
+from engine.arena.elo import wilson_interval
 from engine.atomic_io import atomic_write_bytes, atomic_write_text
 from engine.evaluators import TorchEvaluator
 from engine.nets import GoNet
-from engine.torch_device import autocast, pick_device
-from engine.weights import load_net, load_rollout_policy
+from engine.torch_device import pick_device
+from engine.weights import load_net, load_rollout_policy, save_weights
 from selfplay.learner import Learner
 from selfplay.match import (
     MatchResult,
@@ -55,9 +60,22 @@ from selfplay.match import (
 )
 from selfplay.recipe import AlphaGoRecipe, RecipeError
 from selfplay.records import Records
-from selfplay.run_dir import RunDir, State
+from selfplay.run_dir import RunDir, RunDirError, State
 from selfplay.selfplay_shards import GameStore, Shard
 from selfplay.torch_setup import Scalars, derive_seed, set_threads
+from selfplay.value_estimates import (
+    SCORE_PLAYOUTS,
+    ValueMSE,
+    compare_estimates,
+    mse,
+    replay_planes,
+    rl_part_moves,
+    split_value_games,
+    subsample,
+    value_move_extras,
+    value_moves,
+    value_net_estimate,
+)
 
 Log = Callable[[str], None]
 
@@ -77,12 +95,14 @@ def _save_eval(run: RunDir, name: str, res: MatchResult, extra: dict[str, Any] |
 
 
 def _match(
-    recipe: AlphaGoRecipe, run: RunDir, name: str, a: Any, b: Any, seed_part: int
+    recipe: AlphaGoRecipe, run: RunDir, name: str, a: Any, b: Any, seed_part: int, games: int | None = None,
+    opening_moves: int | None = None,
 ) -> MatchResult:
+    """An evaluation match as the recipe's eval section says (`games`, `opening_moves`: other counts)."""
     e = recipe.eval
     return play_match(
-        a, b, e.games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, seed_part), e.opening_moves,
-        e.parallel, sgf_dir=run.eval / name,
+        a, b, e.games if games is None else games, recipe.board_size, recipe.komi, derive_seed(recipe.seed, seed_part),
+        e.opening_moves if opening_moves is None else opening_moves, e.parallel, sgf_dir=run.eval / name,
     )
 
 
@@ -91,19 +111,16 @@ def _match(
 
 
 def corpus_stage(recipe: AlphaGoRecipe, run: RunDir, log: Log, progress: bool) -> dict[str, Any]:
-    from selfplay.expert_corpus import ExpertCorpusConfig, generate
+    from selfplay.expert_corpus import CACHE_DIR, generate, recipe_corpus_config
     from selfplay.sgf_corpus import ConvertConfig, convert
 
     c = recipe.corpus
     shards = run.root / "corpus" / "shards"
     if c.source == "gnugo":
         sgf_dir = run.root / "corpus" / "sgf"
-        config = ExpertCorpusConfig(
-            out_dir=sgf_dir, games=c.games, board_size=recipe.board_size, komi=recipe.komi, level=c.level,
-            engine=c.engine, workers=c.workers, opening_moves_min=c.opening_moves_min,
-            opening_moves_max=c.opening_moves_max, seed=recipe.seed,
-        )
-        results = generate(config, progress=progress)  # skips games already on disk
+        config = recipe_corpus_config(recipe, sgf_dir)
+        # The games shipped in data/expert_corpus for these settings are copied in, not replayed.
+        results = generate(config, progress=progress, cache=CACHE_DIR)  # skips games already on disk
         if len(results) < c.games:
             raise RecipeError(f"the expert engine failed on {c.games - len(results)} of {c.games} games")
     else:
@@ -317,12 +334,16 @@ def rl_stage(
     learner.save_weights(weights, {"rl_iterations": str(cfg.iterations)})
     rl_net = load_net(weights, expected=recipe.sl.net, device=device)
     sl_net = load_net(sl_weights, expected=recipe.sl.net, device=device)
-    s = recipe.eval.sample
-    rl_player, sl_player = PolicyPlayer("rl", rl_net, device, s), PolicyPlayer("sl", sl_net, device, s)
-    res = _match(recipe, run, "rl_vs_sl", rl_player, sl_player, 2)
-    info = _save_eval(run, "rl_vs_sl", res)
+    # AlphaGo's comparison: both policies sample from their softmax, from the empty board.
+    rl_player, sl_player = PolicyPlayer("rl", rl_net, device, True), PolicyPlayer("sl", sl_net, device, True)
+    res = _match(recipe, run, "rl", rl_player, sl_player, 2, games=cfg.eval_games, opening_moves=0)
+    low, high = wilson_interval(res.wins + 0.5 * res.draws, res.played, confidence=0.95)
+    info = _save_eval(run, "rl", res, {"win_rate_low": low, "win_rate_high": high, "interval": "Wilson 95%"})
     games_per_hour = 3600 * games_played / seconds if games_played and seconds > 0 else float("nan")
-    log(f"rl: {cfg.iterations} iterations, pool of {len(st['pool'])}; {games_per_hour:.0f} games/h; {res.summary()}")
+    log(
+        f"rl: {cfg.iterations} iterations, pool of {len(st['pool'])}; {games_per_hour:.0f} games/h; {res.summary()}, "
+        f"95% interval [{100 * low:.1f}%, {100 * high:.1f}%] (AlphaGo: RL beat SL in 80% of games)"
+    )
     return {"weights": _rel(run, weights), "pool": st["pool"], "games_per_hour": games_per_hour, "vs_sl": info}
 
 
@@ -332,23 +353,27 @@ def rl_stage(
 
 def value_games(
     recipe: AlphaGoRecipe, run: RunDir, device: torch.device, log: Log, progress: bool
-) -> Shard:
-    """Games for the value net, `parallel_games` at a time, stored as they finish."""
+) -> tuple[Shard, float]:
+    """Games for the value net, `parallel_games` at a time, stored as they finish, each with its
+    `positions_per_game` positions of the RL-played part (value_estimates.rl_part_moves); returns
+    every game and the games per second this call played (nan when all were on disk already)."""
     v = recipe.value
     store = GameStore(run.games("value"), "value", v.parallel_games, sgf=False)
     sl = PolicyPlayer("sl", _policy_net(recipe, run, "sl", device), device)
     rl = PolicyPlayer("rl", _policy_net(recipe, run, "rl", device), device)
     rnd = RandomPlayer()
-    area = recipe.board_size**2
+    span = max(1, round(v.random_move_span * recipe.board_size**2))
     bar = tqdm(
         total=v.games, initial=store.num_games, desc="value games", unit="game", disable=not progress, leave=False
     )
+    began = time.perf_counter()
+    played = moves_played = 0
     while store.num_games < v.games:
         first = store.num_games
         n = min(v.parallel_games, v.games - first)
         rng = np.random.default_rng([recipe.seed, 400, first])
-        # U: the move number of the random move, uniform over a typical game's length.
-        u = rng.integers(0, area, n)
+        # U: the move number of the random move, uniform over (about) a typical game's length.
+        u = rng.integers(0, span, n)
         boards = [_core.Game(recipe.board_size, recipe.komi) for _ in range(n)]
 
         def player_for(j: int, g: _core.Game, u: np.ndarray = u) -> Any:
@@ -357,15 +382,25 @@ def value_games(
 
         play_out(boards, player_for, rng)
         for j, g in enumerate(boards):
-            rec = finished_record(g, 200, derive_seed(recipe.seed, 401, first + j))
-            k = min(int(u[j]) + 1, len(rec.moves) - 1)
-            store.add(dataclasses.replace(rec, extras={"value_move": float(k)}), "sl/rl", "sl/rl")
+            gid = first + j
+            rec = finished_record(g, SCORE_PLAYOUTS, derive_seed(recipe.seed, 401, gid))
+            picked = rl_part_moves(int(u[j]), len(rec.moves), v.positions_per_game, derive_seed(recipe.seed, 404, gid))
+            store.add(dataclasses.replace(rec, extras=value_move_extras(picked)), "sl/rl", "sl/rl")
+            moves_played += len(rec.moves)
             bar.update(1)
+        played += n
     bar.close()
     store.flush()
+    seconds = time.perf_counter() - began
+    games_per_second = played / seconds if played and seconds > 0 else float("nan")
+    if played:
+        log(
+            f"value games: {played} in {seconds:.0f} s, {games_per_second:.2f} games/s "
+            f"({moves_played / seconds:.0f} moves/s) at parallel_games {v.parallel_games}"
+        )
     shard = store.load_all()
     assert shard is not None
-    return shard
+    return shard, games_per_second
 
 
 def value_loss(net: GoNet, x: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
@@ -374,72 +409,152 @@ def value_loss(net: GoNet, x: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tens
     return ((out.float() - z) ** 2).mean(), {}
 
 
-def _value_arrays(
-    shard: Shard, idx: np.ndarray, feature_set: str, syms: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
+def _value_mse(
+    net: GoNet, shard: Shard, games: np.ndarray, moves: np.ndarray, device: torch.device
+) -> tuple[float, float]:
+    """(MSE against the outcome, fraction of positions whose value has the outcome's sign)."""
     r = shard.records
-    moves = shard.extras["value_move"][idx].astype(np.int32)
-    planes, _, _ = replay_positions(r, idx.astype(np.int64), moves, feature_set, syms)
-    return planes, r.outcome_for_mover(idx.astype(np.int64), moves)
+    est = value_net_estimate(net, r, games, moves, device)
+    z = r.outcome_for_mover(games, moves)
+    return mse(est, z), float((np.sign(est) == z).mean())
+
+
+TRAIN_MSE_SAMPLE = 20_000  # training positions (a seeded sample) the final training MSE is measured on
 
 
 def train_value(
-    recipe: AlphaGoRecipe, run: RunDir, shard: Shard, device: torch.device, scalars: Scalars, progress: bool
+    recipe: AlphaGoRecipe, run: RunDir, shard: Shard, device: torch.device, scalars: Scalars, log: Log,
+    progress: bool,
 ) -> dict[str, Any]:
+    """Epochs over every training (game, position) pair under random symmetries; after each, the
+    held-out MSE (every held-out position, identity symmetry) beside the epoch's mean training
+    loss, in the log and TensorBoard (value/train_mse, value/holdout_mse). The epoch with the
+    lowest held-out MSE is kept (checkpoints/value_best.safetensors, then weights/value.safetensors);
+    with `patience`, training stops that many epochs after the best one."""
     v = recipe.value
     fs = v.net.feature_set
+    split = split_value_games(shard, recipe.seed, v.holdout_fraction)
+    tg, tm = split.train_game, split.train_move
     learner = Learner.for_config(v.net, v.optim, device, run.learner_checkpoint("value"), None, recipe.seed)
     st = learner.state
     st.setdefault("epoch", 0)
-    n = shard.num_games
-    known = np.flatnonzero(shard.records.winner != 0)
-    perm = np.random.default_rng([recipe.seed, 402]).permutation(known)
-    k = max(1, int(round(v.holdout_fraction * len(perm))))
-    hold, train_idx = np.sort(perm[:k]), np.sort(perm[k:])
+    st.setdefault("best_epoch", 0)  # 0: none yet (or a checkpoint from before the best epoch was kept)
+    st.setdefault("best_holdout_mse", None)
+    st.setdefault("history", [])
+    best_path = run.checkpoints / "value_best.safetensors"
+    r = shard.records
     b = v.optim.batch_size
     bar = tqdm(total=v.epochs, initial=st["epoch"], desc="value net", unit="epoch", disable=not progress, leave=False)
 
     def batches(order: np.ndarray, syms: np.ndarray) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for s in range(0, len(order), b):
-            planes, z = _value_arrays(shard, order[s : s + b], fs, syms[s : s + b])
-            yield learner.to_tensor(planes), learner.to_tensor(z)
+            sel = order[s : s + b]
+            planes = replay_planes(r, tg[sel], tm[sel], fs, syms[s : s + b])
+            yield learner.to_tensor(planes), learner.to_tensor(r.outcome_for_mover(tg[sel], tm[sel]))
 
-    while st["epoch"] < v.epochs:
-        rng = np.random.default_rng([recipe.seed, 403, st["epoch"]])
-        order = rng.permutation(train_idx)
-        syms = rng.integers(0, 8, len(order))
-        learner.fit(batches(order, syms), lambda net, batch: value_loss(net, *batch), progress=False)
-        st["epoch"] += 1
+    def patience_left() -> bool:
+        return not v.patience or st["best_epoch"] == 0 or st["epoch"] - st["best_epoch"] < v.patience
+
+    while st["epoch"] < v.epochs and patience_left():
+        epoch = int(st["epoch"]) + 1
+        rng = np.random.default_rng([recipe.seed, 403, epoch - 1])
+        order = rng.permutation(len(tg))
+        syms = rng.integers(0, 8, len(order)).astype(np.int32)
+        means = learner.fit(batches(order, syms), lambda net, batch: value_loss(net, *batch), progress=False)
+        train_mse = float(means.get("loss", float("nan")))
+        hold_mse, _ = _value_mse(learner.net, shard, split.holdout_game, split.holdout_move, device)
+        best = st["best_holdout_mse"] is None or hold_mse < st["best_holdout_mse"]
+        if best:
+            learner.save_weights(best_path, {"epoch": str(epoch), "positions": str(len(tg))})
+            st["best_epoch"], st["best_holdout_mse"] = epoch, hold_mse
+        st["epoch"] = epoch
+        st["history"] = [*st["history"], {"epoch": epoch, "train_mse": round(train_mse, 4),
+                                          "holdout_mse": round(hold_mse, 4)}]  # fmt: skip
         learner.save()
         run.checkpoint_saved("value")
+        scalars.add("value/train_mse", train_mse, epoch)
+        scalars.add("value/holdout_mse", hold_mse, epoch)
+        log(
+            f"value: epoch {epoch}/{v.epochs}: MSE train {train_mse:.3f} (mean over the epoch's steps), "
+            f"held-out {hold_mse:.3f}" + (" (best so far)" if best else f" (best {st['best_holdout_mse']:.3f})")
+        )
         bar.update(1)
     bar.close()
+    stopped_early = st["epoch"] < v.epochs
 
-    def mse(idx: np.ndarray) -> tuple[float, float]:
-        learner.net.eval()
-        errs, signs = [], []
-        with torch.inference_mode(), autocast(device):
-            for s in range(0, len(idx), 512):
-                planes, z = _value_arrays(shard, idx[s : s + 512], fs, None)
-                out = learner.net(learner.to_tensor(planes)).value.float().cpu().numpy()
-                errs.append((out - z) ** 2)
-                signs.append(np.sign(out) == z)
-        return float(np.concatenate(errs).mean()), float(np.concatenate(signs).mean())
-
-    train_mse, _ = mse(train_idx)
-    hold_mse, hold_sign = mse(hold)
-    scalars.add("value/train_mse", train_mse, v.epochs)
-    scalars.add("value/holdout_mse", hold_mse, v.epochs)
+    net = learner.net
+    if st["best_epoch"]:
+        if not best_path.exists():
+            raise RunDirError(f"{best_path} is missing but the value checkpoint records it: choose a new --run-dir")
+        net = load_net(best_path, expected=v.net, device=device)
     weights = run.weights / "value.safetensors"
-    learner.save_weights(weights, {"positions": str(len(train_idx))})
+    save_weights(weights, net, {"positions": str(len(tg)), "epoch": str(st["best_epoch"] or st["epoch"])})
+    sample = subsample(len(tg), TRAIN_MSE_SAMPLE, recipe.seed)
+    train_mse, _ = _value_mse(net, shard, tg[sample], tm[sample], device)
+    hold_mse, hold_sign = _value_mse(net, shard, split.holdout_game, split.holdout_move, device)
     return {
         "weights": _rel(run, weights),
-        "games": n,
-        "train_positions": int(len(train_idx)),
-        "holdout_positions": int(len(hold)),
+        "games": shard.num_games,
+        "positions_per_game": recipe.value.positions_per_game,
+        "train_positions": int(len(tg)),
+        "holdout_positions": int(len(split.holdout_game)),
+        "holdout_games": split.holdout_games,
+        "epochs_run": int(st["epoch"]),
+        "stopped_early": stopped_early,
+        "best_epoch": int(st["best_epoch"] or st["epoch"]),
         "train_mse": round(train_mse, 4),
         "holdout_mse": round(hold_mse, 4),
         "holdout_sign_accuracy": round(hold_sign, 4),
+        "history": st["history"],
+    }
+
+
+def value_estimates(recipe: AlphaGoRecipe, run: RunDir, shard: Shard, device: torch.device) -> ValueMSE:
+    """eval/value_mse.json: the value net beside one rollout of the rollout policy and the RL
+    policy's own self-play outcome, on `estimate_positions` held-out positions (the sample
+    value_estimates.holdout_positions returns for that limit)."""
+    v = recipe.value
+    split = split_value_games(shard, recipe.seed, v.holdout_fraction)
+    games, moves = split.holdout_sample(v.estimate_positions, recipe.seed)
+    result = compare_estimates(
+        records=shard.records,
+        games=games,
+        moves=moves,
+        value_net=load_net(run.weights / "value.safetensors", expected=v.net, device=device),
+        rollout=load_rollout_policy(run.weights / "rollout.safetensors"),
+        rl=PolicyPlayer("rl", _policy_net(recipe, run, "rl", device), device),
+        device=device,
+        seed=recipe.seed,
+        parallel=v.parallel_games,
+        train_positions=len(split.train_game),
+        holdout_games=split.holdout_games,
+    )
+    result.save(run.eval / "value_mse.json")
+    return result
+
+
+def value_stage(
+    recipe: AlphaGoRecipe, run: RunDir, device: torch.device, scalars: Scalars, log: Log, progress: bool
+) -> dict[str, Any]:
+    shard, games_per_second = value_games(recipe, run, device, log, progress)
+    counts = (value_moves(shard.extras, shard.num_games) >= 0).sum(axis=1)
+    info = train_value(recipe, run, shard, device, scalars, log, progress)
+    estimates = value_estimates(recipe, run, shard, device)
+    log(
+        f"value: {info['games']} games, up to {info['positions_per_game']} positions each ({counts.mean():.2f} on "
+        f"average; {int((counts == 0).sum())} games ended before their random move and give none): "
+        f"{info['train_positions']} training positions, {info['holdout_positions']} held-out ones of "
+        f"{info['holdout_games']} games; best epoch "
+        f"{info['best_epoch']}: MSE train {info['train_mse']:.3f}, held-out {info['holdout_mse']:.3f} (outcome sign "
+        f"right {100 * info['holdout_sign_accuracy']:.1f}%)"
+    )
+    log(f"value: {estimates.summary()}")
+    return {
+        **info,
+        "games_without_positions": int((counts == 0).sum()),
+        "mean_positions_per_game": round(float(counts.mean()), 3),
+        "games_per_second": games_per_second,
+        "estimates": estimates.to_json(),
     }
 
 
@@ -497,13 +612,7 @@ def run_alphago(recipe: AlphaGoRecipe, run: RunDir, state: State, log: Log, prog
         if not state.is_done("rl"):
             state.mark_done("rl", rl_stage(recipe, run, device, scalars, log, progress))
         if not state.is_done("value"):
-            shard = value_games(recipe, run, device, log, progress)
-            info = train_value(recipe, run, shard, device, scalars, progress)
-            state.mark_done("value", info)
-            log(
-                f"value: {info['games']} games, one position each; MSE train {info['train_mse']:.3f}, held-out "
-                f"{info['holdout_mse']:.3f} (outcome sign right {100 * info['holdout_sign_accuracy']:.1f}%)"
-            )
+            state.mark_done("value", value_stage(recipe, run, device, scalars, log, progress))
         if not state.is_done("combined"):
             state.mark_done("combined", combined_stage(recipe, run, device, log))
         summary = {s: state.result(s) for s in ("sl", "rl", "value", "combined")}

@@ -267,9 +267,11 @@ class SLStage:
 @dataclass(frozen=True, kw_only=True)
 class RLStage:
     """Policy gradient (REINFORCE with a baseline) in batched games without search against a
-    pool of earlier policies."""
+    pool of earlier policies. Evaluated by `eval_games` games against the SL policy, both sampling
+    from their softmax from the empty board as AlphaGo did (eval/rl.json, with a Wilson interval)."""
 
     iterations: int = 20
+    eval_games: int = 200
     games_per_iteration: int = 64  # played at once, one NN batch per move
     pool_every: int = 5  # the current policy joins the opponent pool every this many iterations
     temperature: float = 1.0  # softmax temperature when sampling moves
@@ -286,25 +288,50 @@ class RLStage:
         require(math.isfinite(self.temperature) and 0 < self.temperature <= 1e3, "temperature", "must be in (0, 1000]")
         require(1 <= self.epochs_per_iteration <= MAX_EPOCHS, "epochs_per_iteration", f"must be from 1 to {MAX_EPOCHS}")
         require(self.baseline in ("mean", "none"), "baseline", "must be mean or none")
+        require(self.eval_games >= 2 and self.eval_games % 2 == 0, "eval_games", "must be an even number >= 2")
+        require_at_most(self.eval_games, MAX_COUNT, "eval_games")
+
+
+MAX_POSITIONS_PER_GAME = 64  # value positions per game: more are nearly copies of each other
 
 
 @dataclass(frozen=True, kw_only=True)
 class ValueStage:
-    """Value net on one position per RL self-play game (the position after a random move U)."""
+    """Value net on RL self-play positions: in each of `games` games the SL policy plays U moves
+    (U uniform over [0, random_move_span * size * size): keep it within the SL policy's typical
+    game length, since a game the SL policy ends before U gives no position), one random move
+    follows, then the RL policy plays both sides; `positions_per_game` distinct positions of the
+    RL-played part (the first right after the random move: AlphaGo's one) are labelled with the
+    outcome (selfplay/value_estimates.py). Games, not positions, are held out.
+    Every epoch logs the training and held-out MSE; the weights of the epoch with the lowest
+    held-out MSE are kept, and training stops after `patience` epochs without a lower one (0: all
+    epochs run). `estimate_positions` held-out positions (a seeded sample) compare the value net
+    with one rollout and with the RL policy's own self-play outcome (eval/value_mse.json)."""
 
     net: NetConfig = NetConfig(architecture="value", feature_set="alphago_value")
     games: int = 1000
+    positions_per_game: int = 1
+    random_move_span: float = 1.0
     parallel_games: int = 128
     holdout_fraction: float = 0.1
     epochs: int = 10
+    patience: int = 0
+    estimate_positions: int = 2000
     optim: OptimConfig = OptimConfig(optimizer="adamw", lr=1e-3, batch_size=128)
 
     def __post_init__(self) -> None:
         require(self.games >= 10, "games", "must be at least 10")
         require_at_most(self.games, MAX_COUNT, "games")
+        k = MAX_POSITIONS_PER_GAME
+        require(1 <= self.positions_per_game <= k, "positions_per_game", f"must be from 1 to {k}")
+        span_ok = math.isfinite(self.random_move_span) and 0 < self.random_move_span <= 2
+        require(span_ok, "random_move_span", "must be in (0, 2] (2: the longest game)")
         require(1 <= self.parallel_games <= MAX_BATCH, "parallel_games", f"must be from 1 to {MAX_BATCH}")
         require(0 < self.holdout_fraction < 0.5, "holdout_fraction", "must be in (0, 0.5)")
         require(1 <= self.epochs <= MAX_EPOCHS, "epochs", f"must be from 1 to {MAX_EPOCHS}")
+        require(0 <= self.patience <= MAX_EPOCHS, "patience", f"must be from 0 to {MAX_EPOCHS}")
+        require(self.estimate_positions >= 1, "estimate_positions", "must be at least 1")
+        require_at_most(self.estimate_positions, MAX_COUNT, "estimate_positions")
 
 
 @dataclass(frozen=True, kw_only=True)
