@@ -14,7 +14,7 @@ import sys
 import yaml
 
 from engine.errors import TengenError, one_line
-from tengen_cli import analysis, arena, nets, play, rate, train
+from tengen_cli import analysis, arena, explain, nets, play, rate, train
 
 USAGE_ERROR = 2  # exit code of a user mistake (argparse uses it too)
 INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT)
@@ -23,7 +23,7 @@ INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tengen", description="AlphaGo-style Go engine")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (play, analysis, arena, rate, nets, train):
+    for module in (play, analysis, arena, rate, nets, train, explain):
         module.register(sub)
     return parser
 

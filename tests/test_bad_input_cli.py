@@ -172,6 +172,15 @@ for kind in ("{dir}", "{missing}", "{binary}", "{badyaml}", "{listyaml}", "{empt
                            mentions=None if kind == "{empty}" else where))  # an empty config: all defaults
 for kind in ("{file}", "{blocked}"):
     PATH_CASES.append(case("train", "--config", "configs/zero_tiny.yaml", "--run-dir", kind, mentions="kept.txt"))
+for kind in ("{file}", "{missing}", "{blocked}"):
+    PATH_CASES.append(case("explain", "--run-dir", kind, "--out", "out",
+                           mentions=re.escape(PATHS[kind].split("/")[0])))  # fmt: skip
+for kind in ("{file}", "{blocked}"):
+    PATH_CASES.append(case("explain", "--run-dir", "{dir}", "--out", kind, mentions="kept.txt|adir"))
+for flag in ("--policy", "--value"):
+    for kind in ("{dir}", "{missing}", "{binary}", "{empty}", "{blocked}"):
+        PATH_CASES.append(case("explain", "--run-dir", "{dir}", "--out", "out", flag, kind,
+                               mentions=re.escape(PATHS[kind].split("/")[0]) + "|adir"))  # fmt: skip
 for command in ("train-sl", "train-rollout"):
     for kind in ("{dir}", "{missing}", "{binary}", "{empty}", "{blocked}"):
         PATH_CASES.append(case(command, "--data", kind, "--out", "out", mentions=re.escape(PATHS[kind].split("/")[0])))
@@ -217,6 +226,14 @@ for command in ("arena", "ablate"):
     suite = "configs/arena/ablation_alphago.yaml" if command == "ablate" else "configs/arena/smoke.yaml"
     numeric((command, "--config", suite, "--out", "out"), "--games", ("0", "-1", HUGE, "nan", "inf"))
     numeric((command, "--config", suite, "--out", "out"), "--parallel", ("-1", HUGE, "nan", "inf"))
+    numeric((command, "--config", suite, "--out", "out"), "--seconds", ("0", "-1", "1e300", "nan", "inf"))
+    numeric((command, "--config", suite, "--out", "out"), "--target-halfwidth", ("0", "-1", "nan", "inf"))
+    numeric((command, "--config", suite, "--out", "out"), "--games-max", ("-1", HUGE, "nan", "inf"))
+EXPLAIN_BASE = ("explain", "--run-dir", "{dir}", "--out", "out")
+for flag in ("--positions", "--repeats", "--heatmaps", "--batch-size"):
+    numeric(EXPLAIN_BASE, flag, ("-1", HUGE, "nan", "inf") if flag == "--heatmaps" else ("0", "-1", HUGE, "nan", "inf"))
+numeric(EXPLAIN_BASE, "--seed", ("-1", HUGE + "000000000", "nan", "inf"))
+numeric(EXPLAIN_BASE, "--device", ("foo", "cuda:99"))
 RATE_BASE = ("rate", "gnugo:3", "--out", "out", "--allow-uncalibrated")
 numeric(RATE_BASE, "--games-max", ("0", "-1", HUGE, "nan", "inf"))
 numeric(RATE_BASE, "--target-halfwidth", ("0", "-1", "1e300", "nan", "inf"))
