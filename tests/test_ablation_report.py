@@ -331,3 +331,15 @@ def test_no_ratings_yet_still_lists_the_rows(tmp_path: Path) -> None:
     assert text.count("not run") == len(ABLATION_ROWS)
     assert "Needs at least two search rows with games." in text
     assert not (tmp_path / "ablation.png").exists()
+
+
+def test_report_states_equal_time_and_the_adaptive_schedule(tmp_path: Path) -> None:
+    players = [{"name": ANCHOR, "kind": "gnugo", "level": 10}, {"name": "x", "kind": "gtp", "command": "true"}]
+    plain = config_from_dict({"name": "plain", "board_size": 9, "players": players})
+    text = write_report(plain, games({ANCHOR: 431.0, "x": 500.0}, per_pair=4), tmp_path / "a").read_text()
+    assert "Equal time" not in text and "widest" not in text
+    timed = config_from_dict({"name": "timed", "board_size": 9, "players": players, "seconds": 0.25,
+                              "games": 2, "target_halfwidth": 70, "games_max": 40})  # fmt: skip
+    text = write_report(timed, games({ANCHOR: 431.0, "x": 500.0}, per_pair=4), tmp_path / "b").read_text()
+    assert "Equal time: every tengen player that searches had 0.25 s per move" in text
+    assert "at most 70 Elo or 40 games" in text

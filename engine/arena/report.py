@@ -190,6 +190,20 @@ def _plot_winrate(m: WinMatrix, path: Path) -> None:
     plt.close(fig)
 
 
+def _effort_sentence(config: TournamentConfig) -> str:
+    """How long players thought and how many games were played, when the config says more than
+    the round robin: equal time and the adaptive schedule."""
+    out = ""
+    if config.seconds is not None:
+        out += (f" Equal time: every tengen player that searches had {config.seconds:g} s per move on one "
+                "search thread; GnuGo played at its level, no-search players their network's move.")  # fmt: skip
+    if config.target_halfwidth is not None:
+        out += (f" After the round robin, games went where the 95% intervals were widest, until every "
+                f"half-width was at most {config.target_halfwidth:g} Elo or {config.games_max} games "
+                "were played (engine/arena/adaptive.py).")  # fmt: skip
+    return out
+
+
 def _fmt_interval(low: float, high: float) -> str:
     return f"[{low:.0f}, {high:.0f}]"
 
@@ -217,7 +231,8 @@ def write_report(
         f"Generated {now}. {len(results)} games finished"
         + (f" of {scheduled} scheduled" if scheduled is not None else "")
         + f"; {rules.size}x{rules.size}, komi {rules.komi:g}, area scoring with positional superko "
-        f"({scorer}); {config.pairing}, {config.games} games per pair, seed {config.seed}.",
+        f"({scorer}); {config.pairing}, {config.games} games per pair, seed {config.seed}."
+        + _effort_sentence(config),
         "",
         "## Elo ratings",
         "",
