@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from engine import _core
 from engine.coords import format_vertex, parse_vertex
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, find_gnugo, gnugo_command
@@ -129,6 +131,23 @@ class _Table:
             if but is not None and self.clients[colour] is self.clients[but]:
                 continue
             self.command(colour, line)
+
+
+def random_opening(size: int, komi: float, count: int, rng: np.random.Generator, margin: int = 2) -> list[int]:
+    """`count` uniformly random legal moves (dense points, colours alternating from black), each at
+    least `margin` lines from the edge when the board leaves a 3x3 centre that way, else anywhere;
+    a pass when no such point is legal. Draws from `rng` in a fixed order, so a seed fixes them."""
+    board = _core.Game(size, komi)
+    m = margin if size - 2 * margin >= 3 else 0
+    moves = []
+    for _ in range(count):
+        colour = board.to_move
+        candidates = [x + y * size for y in range(m, size - m) for x in range(m, size - m)
+                      if board.is_legal(colour, x + y * size)]  # fmt: skip
+        move = int(rng.choice(candidates)) if candidates else board.pass_move
+        board.play(colour, move)
+        moves.append(move)
+    return moves
 
 
 def play_gtp_game(

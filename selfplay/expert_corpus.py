@@ -33,7 +33,7 @@ from tqdm import tqdm
 from engine import _core as core
 from engine.errors import ConfigError
 from engine.gtp_client import GtpClient, GtpEngineDied, GtpError, gnugo_command
-from engine.gtp_game import COUNTED, play_gtp_game
+from engine.gtp_game import COUNTED, play_gtp_game, random_opening
 from engine.player import SCORE_PLAYOUTS
 from engine.sgf import SgfRecord, parse_score, result_string, write_sgf
 from selfplay.recipe import AlphaGoRecipe
@@ -188,16 +188,6 @@ def _engine_argv(config: ExpertCorpusConfig, game_seed: int) -> list[str]:
     return gnugo_command(level=config.level, extra=["--seed", str(game_seed % 2_000_000_000 + 1)])
 
 
-def _opening_move(game: core.Game, rng: np.random.Generator, margin: int) -> int:
-    n = game.size
-    m = margin if n - 2 * margin >= 3 else 0
-    colour = game.to_move
-    candidates = [
-        x + y * n for y in range(m, n - m) for x in range(m, n - m) if game.is_legal(colour, x + y * n)
-    ]
-    return int(rng.choice(candidates)) if candidates else game.pass_move
-
-
 def play_one(config: ExpertCorpusConfig, index: int) -> CorpusGame:
     """Plays game `index` and writes its SGF (skipped when the file already exists).
 
@@ -211,12 +201,7 @@ def play_one(config: ExpertCorpusConfig, index: int) -> CorpusGame:
     rng = np.random.default_rng(game_seed)
     n = config.board_size
     count = int(rng.integers(config.opening_moves_min, config.opening_moves_max + 1))
-    board = core.Game(n, komi=config.komi)
-    opening = []
-    for _ in range(count):
-        move = _opening_move(board, rng, config.opening_margin)
-        board.play(board.to_move, move)
-        opening.append(move)
+    opening = random_opening(n, config.komi, count, rng, config.opening_margin)
     with GtpClient(_engine_argv(config, game_seed), timeout=config.timeout) as gtp:
         name = gtp.send("name") + " " + gtp.send("version")
         if not config.engine:

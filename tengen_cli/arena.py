@@ -65,6 +65,9 @@ def register(subparsers: Any) -> None:
     m.add_argument("--komi", type=float, help=f"komi (default: config, else {_core.DEFAULT_KOMI:g})")
     m.add_argument("--seed", type=int, help="tournament seed")
     m.add_argument("--move-timeout", type=float, help="seconds per move before losing on time")
+    m.add_argument("--opening-moves", type=int,
+                   help="random opening moves from each game's seed before the players take over "
+                   "(default: config, else 0); varies the games of players that search deterministically")
     m.add_argument("--referee", choices=("auto", "gnugo", "none"), help="GnuGo score check")
     m.add_argument("--score-by", choices=("engine", "gnugo"), help="whose score decides a game ended by passes")
     m.add_argument("--sprt", metavar="ELO0,ELO1[,ALPHA,BETA]",
@@ -152,7 +155,7 @@ def _match_config(args: argparse.Namespace) -> TournamentConfig:
     config = config_from_dict(data, str(args.config) if args.config else None)
     return with_overrides(config, size=args.size, komi=args.komi, seed=args.seed, games=args.games,
                           parallel=args.parallel, move_timeout=args.move_timeout, referee=args.referee,
-                          score_by=args.score_by)
+                          score_by=args.score_by, opening_moves=args.opening_moves)
 
 
 def _run(config: TournamentConfig, args: argparse.Namespace, keep_going: Any = None) -> TournamentRun:

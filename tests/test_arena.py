@@ -368,3 +368,30 @@ def test_results_file_drops_a_torn_line(tmp_path: Path) -> None:
         f.write("not json\n" + json.dumps(_result(1, "b", "a", "W").to_json()) + "\n")
     with pytest.raises(ConfigError, match="line 2 of .* is not a game result"):
         ResultsFile(path)
+
+
+def test_random_openings_vary_the_games_and_follow_the_seed(tmp_path: Path) -> None:
+    """With opening_moves each game starts with that many random moves drawn from its own seed, the
+    same on a replay; without it nothing is added (and the folder's fingerprint is as before)."""
+    import numpy as np
+
+    from engine.arena.match import OPENING_STREAM
+    from engine.gtp_game import random_opening
+
+    plain = config_from_dict(gnugo_config(size=5, games=2))
+    config = config_from_dict(gnugo_config(size=5, games=4, opening_moves=3))
+    assert plain.fingerprint() == config_from_dict(gnugo_config(size=5, games=2, opening_moves=0)).fingerprint()
+    assert config.fingerprint() != plain.fingerprint()
+    run = run_tournament(config, tmp_path / "a", progress=False)
+    openings = []
+    for r in run.results:
+        expected = random_opening(5, 0.5, 3, np.random.default_rng([r.seed, OPENING_STREAM]))
+        moves = sgf_moves(tmp_path / "a" / r.sgf)[:3]
+        assert [None if m is None else m[1][1] + (4 - m[1][0]) * 5 for m in moves] == expected
+        openings.append(tuple(expected))
+    assert len(set(openings)) > 1
+    again = run_tournament(config, tmp_path / "b", progress=False)
+    assert [sgf_moves(tmp_path / "a" / r.sgf) for r in run.results] == \
+        [sgf_moves(tmp_path / "b" / r.sgf) for r in again.results]
+    with pytest.raises(ConfigError, match="opening_moves"):
+        config_from_dict(gnugo_config(size=5, opening_moves=7))  # more than a quarter of the points

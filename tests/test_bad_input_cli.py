@@ -220,6 +220,7 @@ numeric(MATCH_BASE, "--komi", (HUGE, "nan", "inf"))
 numeric(MATCH_BASE, "--games", ("0", "-1", HUGE, "nan", "inf"))
 numeric(MATCH_BASE, "--parallel", ("-1", HUGE, "nan", "inf"))  # 0: one game per core
 numeric(MATCH_BASE, "--move-timeout", ("0", "-1", HUGE, "nan", "inf"))
+numeric(MATCH_BASE, "--opening-moves", ("-1", "21", HUGE, "nan", "inf"))  # 21: over a quarter of 9x9
 numeric(MATCH_BASE, "--seed", ("-1", HUGE + "000000000", "nan", "inf"))
 numeric(MATCH_BASE, "--sprt", ("nan,10", "0,inf", "10,0", "0,10,0,0.05", "0,10,nan,0.05", "1"))
 for command in ("arena", "ablate"):

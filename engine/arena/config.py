@@ -83,6 +83,10 @@ class MatchRules:
     referee: Referee = "auto"  # GnuGo checks the engine's score: auto = when installed
     score_by: ScoreBy = "engine"  # whose score decides a game that ends by two passes
     score_playouts: int = SCORE_PLAYOUTS  # playouts of the engine's dead-stone estimate
+    # Random moves (both colours, from the game's seed: engine.gtp_game.random_opening) played
+    # before the players take over, so that players that search deterministically (a visit
+    # count, no noise) do not repeat one game per colour all match long.
+    opening_moves: int = 0
 
     @property
     def move_limit(self) -> int:
@@ -189,9 +193,12 @@ class TournamentConfig:
         """Hash of everything that decides a game's content (not `games`, `parallel`, the adaptive
         target and cap, reports, evidence); `seconds` only when set, so folders from before it
         existed keep their hash."""
+        rules = dict(self.rules.__dict__)
+        if not rules["opening_moves"]:
+            del rules["opening_moves"]  # so folders from before it existed keep their hash
         data: dict[str, Any] = {
             "players": [p.to_dict() for p in self.players],
-            "rules": self.rules.__dict__,
+            "rules": rules,
             "pairing": self.pairing,
             "gauntlet": self.gauntlet,
             "seed": self.seed,
@@ -212,6 +219,7 @@ class TournamentConfig:
             "parallel": self.parallel,
             "move_timeout": self.rules.move_timeout,
             "max_moves": self.rules.max_moves,
+            "opening_moves": self.rules.opening_moves,
             "referee": self.rules.referee,
             "score_by": self.rules.score_by,
             "score_playouts": self.rules.score_playouts,
@@ -295,6 +303,7 @@ class TournamentFile:
     referee: Referee = MatchRules.referee
     score_by: ScoreBy = MatchRules.score_by
     score_playouts: int = MatchRules.score_playouts
+    opening_moves: int = MatchRules.opening_moves
     anchor: AnchorSection | None = None
     players: list[Any] | None = None
     ablation: dict[str, Any] | None = None
@@ -311,6 +320,7 @@ class TournamentFile:
         _in_range(self.max_moves, "max_moves", 0, 100_000, True)
         _in_range(self.move_timeout, "move_timeout", 0.1, 86_400, False)
         _in_range(self.score_playouts, "score_playouts", 1, 100_000, True)
+        _in_range(self.opening_moves, "opening_moves", 0, self.board_size**2 // 4, True)
         _in_range(self.games, "games", 1, 100_000, True)
         _in_range(self.seed, "seed", 0, 2**62, True)
         _in_range(self.parallel, "parallel", 0, 1024, True)
@@ -351,7 +361,7 @@ def config_from_dict(data: Any, source: str | None = None) -> TournamentConfig:
         raise ConfigError(f"player name {dupes[0]!r} appears more than once")
     rules = MatchRules(
         size=f.board_size, komi=f.komi, max_moves=f.max_moves, move_timeout=f.move_timeout, referee=f.referee,
-        score_by=f.score_by, score_playouts=f.score_playouts,
+        score_by=f.score_by, score_playouts=f.score_playouts, opening_moves=f.opening_moves,
     )
     if f.pairing == "gauntlet" and f.gauntlet not in names:
         raise ConfigError(f"pairing gauntlet needs gauntlet: one of the players ({', '.join(names)})")

@@ -17,14 +17,24 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import _core
 from engine.arena.config import GameSpec, MatchRules
 from engine.arena.engines import EngineSpec
 from engine.gtp_client import GtpClient
-from engine.gtp_game import STOP_GRACE_SECONDS, GameStopped, GtpGameOutcome, Reason, play_gtp_game
+from engine.gtp_game import (
+    STOP_GRACE_SECONDS,
+    GameStopped,
+    GtpGameOutcome,
+    Reason,
+    play_gtp_game,
+    random_opening,
+)
 from engine.sgf import BY_FORFEIT, SgfRecord, result_string, utc_date, win_string, write_sgf
 
 APPLICATION = ("tengen arena", "1")
+OPENING_STREAM = 11  # the random opening's numpy stream: default_rng([game seed, OPENING_STREAM])
 
 
 @dataclass(frozen=True)
@@ -105,11 +115,13 @@ def play_game(game: GameSpec, black: EngineSpec, white: EngineSpec, rules: Match
                                          result=win_string(other, BY_FORFEIT))  # fmt: skip
                 break
         if outcome is None:
+            opening = random_opening(rules.size, rules.komi, rules.opening_moves,
+                                     np.random.default_rng([game.seed, OPENING_STREAM]))  # fmt: skip
             outcome = play_gtp_game(
                 clients[_core.BLACK], clients[_core.WHITE], size=rules.size, komi=rules.komi,
                 max_moves=rules.move_limit, score_playouts=rules.score_playouts, seed=game.seed,
                 names=(black.name, white.name), move_timeout=rules.move_timeout,
-                gnugo_referee=rules.referee != "none", score_by=rules.score_by, stop=stop,
+                gnugo_referee=rules.referee != "none", score_by=rules.score_by, stop=stop, opening=opening,
             )  # fmt: skip
     except GameStopped:
         return None
