@@ -16,8 +16,17 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from selfplay.expert_corpus import CACHE_DIR, game_path, generate, pack_cache, recipe_corpus_config, restore_from_cache
+from selfplay.expert_corpus import (
+    CACHE_DIR,
+    generate,
+    pack_cache,
+    played_prefix,
+    recipe_corpus_config,
+    restore_from_cache,
+)
 from selfplay.recipe import AlphaGoRecipe, load_recipe
+
+MAX_GAMES = 1_000_000  # ExpertCorpusConfig's limit
 
 
 def main() -> int:
@@ -34,10 +43,8 @@ def main() -> int:
         return 2
     base = dataclasses.replace(recipe_corpus_config(recipe, args.work), games=args.games, workers=args.workers)
     args.work.mkdir(parents=True, exist_ok=True)
-    restore_from_cache(base, CACHE_DIR)
-    target = 0
-    while target < args.games and game_path(base, target).is_file():
-        target += 1
+    restore_from_cache(dataclasses.replace(base, games=MAX_GAMES), CACHE_DIR)  # every shipped game
+    target = min(played_prefix(base), args.games)
     print(f"{target} games there already", flush=True)
     try:
         while target < args.games:

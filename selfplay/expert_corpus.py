@@ -137,14 +137,19 @@ def restore_from_cache(config: ExpertCorpusConfig, cache: Path) -> int:
     archive = cache_path(config, cache)
     if archive is None or not archive.is_file():
         return 0
-    wanted = {game_path(config, i).name for i in range(config.games)}
+    prefix = game_path(config, 0).name.rsplit("-", 1)[0] + "-"  # game-s{seed}-
+
+    def wanted(name: str) -> bool:
+        index = name.removeprefix(prefix).removesuffix(".sgf")
+        return name.startswith(prefix) and index.isdigit() and int(index) < config.games
+
     restored = 0
     try:
         with tarfile.open(archive, "r:xz") as tar:
             for member in tar.getmembers():
                 name = member.name.rsplit("/", 1)[-1]
                 target = config.out_dir / name
-                if name not in wanted or target.exists() or not member.isfile():
+                if not wanted(name) or target.exists() or not member.isfile():
                     continue
                 data = tar.extractfile(member)
                 if data is None:
@@ -159,15 +164,30 @@ def restore_from_cache(config: ExpertCorpusConfig, cache: Path) -> int:
     return restored
 
 
+def played_prefix(config: ExpertCorpusConfig) -> int:
+    """How many games 0, 1, ... are in out_dir before the first missing one."""
+    count = 0
+    while game_path(config, count).is_file():
+        count += 1
+    return count
+
+
 def pack_cache(config: ExpertCorpusConfig, cache: Path) -> tuple[Path, int]:
     """Writes every game of config.out_dir with these settings' names (indices from 0 up to the
     first missing one) into the cache archive for these settings; returns it and the count."""
     archive = cache_path(config, cache)
     if archive is None:
         raise ConfigError("only GnuGo corpora can be cached (the engine's version must be known)")
-    count = 0
-    while game_path(config, count).is_file():
-        count += 1
+    count = played_prefix(config)
+    if archive.is_file():
+        try:
+            with tarfile.open(archive, "r:xz") as tar:
+                shipped = len(tar.getmembers())
+        except (tarfile.TarError, OSError, EOFError):
+            shipped = 0  # unreadable: replaced
+        if shipped > count:
+            raise ConfigError(f"{archive} holds {shipped} games and {config.out_dir} only {count} in a row; "
+                              "packing would drop games (restore them first)")
     cache.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(archive.name + ".part")
     with tarfile.open(tmp, "w:xz") as tar:
