@@ -199,8 +199,15 @@ class BatchedRunner:
         assert self.evaluator is not None
         self.evaluator.evaluate(s.inputs[:n], s.masks[:n], s.policy[:n], s.values[:n])
 
-    def run(self, keep_going: Callable[[], bool], max_steps: int | None = None) -> int:
-        """Gathers and scatters, overlapping slots, while keep_going() is true. Returns steps run."""
+    def run(self, keep_going: Callable[[], bool], max_steps: int | None = None, *, overlap: bool = True) -> int:
+        """Gathers and scatters while keep_going() is true. Returns steps run.
+
+        With `overlap` (the default, APV-MCTS's asynchrony) the network evaluates one slot's leaves
+        on the evaluation thread while this thread gathers the other slot, rollouts included; without
+        it each slot is gathered, evaluated and scattered before the next gather (for measuring what
+        the overlap gains, benchmarks/apv_overlap.py)."""
+        if not overlap:
+            return self._run_serial(keep_going, max_steps)
         pending: dict[int, tuple[Future[None] | None, int]] = {}
         steps = 0
         slot = 0
@@ -235,6 +242,27 @@ class BatchedRunner:
         self._drain(pending)
         return steps
 
+    def _run_serial(self, keep_going: Callable[[], bool], max_steps: int | None) -> int:
+        steps = 0
+        watch = self.settings.needs_network
+        resolved, idle = -1, 0
+        search = self.search
+        while keep_going() and (max_steps is None or steps < max_steps):
+            if watch:
+                now = search.evaluations + search.cache_hits + search.terminal_hits
+                idle = idle + 1 if now == resolved else 0
+                resolved = now
+                if idle > STALLED_STEPS:
+                    raise SearchStalled(
+                        f"the search resolved no leaf in {STALLED_STEPS} steps: are the network's outputs finite?"
+                    )
+            n = search.gather(0)
+            if n > 0:
+                self._evaluate(0, n)
+            search.scatter(0, n)
+            steps += 1
+        return steps
+
     def _drain(self, pending: dict[int, tuple[Future[None] | None, int]]) -> None:
         """Waits for the evaluations in flight and scatters them, leaving no slot half done."""
         for s, (fut, n) in list(pending.items()):
@@ -243,12 +271,19 @@ class BatchedRunner:
             self.search.scatter(s, n)
         pending.clear()
 
-    def search_position(self, game: _core.Game, visits: int, should_stop: Callable[[], bool] | None = None) -> None:
+    def search_position(
+        self,
+        game: _core.Game,
+        visits: int,
+        should_stop: Callable[[], bool] | None = None,
+        *,
+        overlap: bool = True,
+    ) -> None:
         """Searches one game's position (game index 0) until `visits` root visits or should_stop()."""
         self.search.set_position(0, game)
         self.search.set_target_visits(0, visits)
         stop = should_stop or (lambda: False)
-        self.run(lambda: not self.search.search_done(0) and not stop())
+        self.run(lambda: not self.search.search_done(0) and not stop(), overlap=overlap)
 
     def play_selfplay(self, total_games: int, on_finished: Callable[[dict[str, Any]], None] | None = None) -> list:
         """Plays `total_games` self-play games over this runner's game slots; returns them."""

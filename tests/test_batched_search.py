@@ -227,6 +227,49 @@ def test_gather_releases_the_gil() -> None:
     assert during > 1000
 
 
+class ThreadRecorder:
+    """A uniform network that records which thread called it and how many leaves are in flight."""
+
+    def __init__(self) -> None:
+        self.threads: set[int] = set()
+        self.lock = threading.Lock()
+        self.busy = 0
+        self.most_busy = 0
+
+    def evaluate(self, inputs: np.ndarray, masks: np.ndarray, policy: np.ndarray, values: np.ndarray) -> None:
+        with self.lock:
+            self.threads.add(threading.get_ident())
+            self.busy += 1
+            self.most_busy = max(self.most_busy, self.busy)
+        policy[...] = 0.0
+        values[...] = 0.0
+        with self.lock:
+            self.busy -= 1
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_apv_overlap_and_serial_modes(overlap: bool) -> None:
+    """The overlapped loop (APV) evaluates on its evaluation thread while this thread gathers, the
+    serial one on the calling thread, one slot at a time; both reach the visit target and the
+    serial search is reproducible."""
+    def search() -> tuple[ThreadRecorder, list[tuple[int, int]]]:
+        rec = ThreadRecorder()
+        settings = SearchSettings(visits=300, batch_size=8, leaves_per_game=8, use_rollouts=True, seed=3)
+        runner = BatchedRunner(settings, 9, 7.5, 1, rec)
+        runner.search_position(_core.Game(9, 7.5), 300, overlap=overlap)
+        assert runner.search.root_visits(0) >= 300
+        children = sorted((c.move, c.visits) for c in runner.search.root_children(0))
+        runner.close()
+        return rec, children
+
+    rec, first = search()
+    assert rec.threads
+    assert (threading.get_ident() in rec.threads) is not overlap
+    assert rec.most_busy == 1
+    if not overlap:
+        assert search()[1] == first
+
+
 def test_gumbel_small_budget_plays_legal_games() -> None:
     settings = SearchSettings(visits=4, gumbel=True, gumbel_considered=4, batch_size=8, max_moves=40, seed=3)
     with BatchedRunner(settings, 5, 0.5, 2, UniformEvaluator()) as runner:
