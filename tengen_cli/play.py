@@ -79,9 +79,6 @@ def _network_backend(
         if not isinstance(section, dict):
             raise UserError(f"{config} must hold a mapping of search settings")
         data = dict(section)
-    data.setdefault("seed", args.seed)
-    data.setdefault("rollout_threads", args.threads)
-    settings = SearchSettings.from_mapping(data)
     if not 1 <= args.torch_threads <= 256:
         raise UserError(f"--torch-threads must be in 1..256, got {args.torch_threads}")
     import torch
@@ -89,7 +86,49 @@ def _network_backend(
     torch.set_num_threads(args.torch_threads)
     if args.device is not None:
         pick_device(args.device)  # an unknown or absent device fails here, in one sentence
+    if data.get("backend") == "uct_net":
+        return _uct_net_backend(args, weights, value_weights, rollout_weights, data, config)
+    if "backend" in data:
+        raise UserError(f"{config}: backend must be uct_net (or absent: the batched PUCT/APV search), "
+                        f"not {data['backend']!r}")  # fmt: skip
+    data.setdefault("seed", args.seed)
+    data.setdefault("rollout_threads", args.threads)
+    settings = SearchSettings.from_mapping(data)
     return load_net_backend(weights, value_weights, settings, device=args.device, rollout_weights=rollout_weights)
+
+
+UCT_NET_KEYS = ("backend", "prior_bonus")
+
+
+def _uct_net_backend(
+    args: argparse.Namespace,
+    weights: Path | None,
+    value_weights: Path | None,
+    rollout_weights: Path | None,
+    data: dict,
+    config: Path | None,
+) -> SearchBackend:
+    """The UCT-RAVE search with the policy net's priors at the root (search config `backend: uct_net`)."""
+    from engine.backends.uct import UctSearchBackend, UctSettings
+    from engine.net_estimates import NetEstimator
+    from engine.root_priors import NetRootPriors
+    from engine.weights import load_net
+
+    unknown = sorted(set(data) - set(UCT_NET_KEYS))
+    if unknown:
+        keys = ", ".join(UCT_NET_KEYS)
+        raise UserError(f"{config}: a uct_net search takes only {keys}; unknown: {', '.join(unknown)}")
+    if weights is None or value_weights is not None or rollout_weights is not None:
+        raise UserError("a uct_net search needs --weights (a policy net) and no --value-weights or --rollout-weights")
+    bonus = data.get("prior_bonus", 1.0)
+    if isinstance(bonus, bool) or not isinstance(bonus, (int, float)):
+        raise UserError(f"{config}: prior_bonus must be a number, not {bonus!r}")
+    net = load_net(weights)
+    if not net.config.has_policy:
+        raise UserError(f"{weights}: a uct_net search needs a network with a policy head")
+    settings = UctSettings(threads=args.threads, seed=args.seed, prior_bonus=float(bonus))
+    estimator = NetEstimator(net) if net.config.aux_heads else None
+    return UctSearchBackend(settings, root_priors=NetRootPriors(net), estimator=estimator)
 
 
 def own_network(args: argparse.Namespace) -> bool:

@@ -19,7 +19,8 @@ void init_search(py::module_& m) {
       .def_readwrite("exploration", &UctConfig::exploration)
       .def_readwrite("rave_equivalence", &UctConfig::rave_equivalence)
       .def_readwrite("expand_threshold", &UctConfig::expand_threshold)
-      .def_readwrite("prior_visits", &UctConfig::prior_visits);
+      .def_readwrite("prior_visits", &UctConfig::prior_visits)
+      .def_readwrite("prior_bonus", &UctConfig::prior_bonus);
 
   py::class_<UctChildStats>(m, "UctChildStats")
       .def_readonly("move", &UctChildStats::move)
@@ -45,6 +46,8 @@ void init_search(py::module_& m) {
            py::arg("config"))
       .def("run", &UctSearch::run, py::arg("game"), py::call_guard<py::gil_scoped_release>(),
            "Searches the game's position for the player to move (GIL released).")
+      .def("set_root_priors", &UctSearch::set_root_priors, py::arg("priors"),
+           "Move probabilities (size*size + 1, pass last) for the next run's root PUCT term.")
       .def("stop", &UctSearch::stop, "Asks a running search to finish early (thread-safe).")
       .def("peek", &UctSearch::peek, py::call_guard<py::gil_scoped_release>(),
            "Statistics so far of a run in progress on another thread.");

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 #include <thread>
 
 #include "go/heuristics.h"
@@ -80,6 +81,7 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
   std::vector<int8_t> first(kMaxPoints, 0);
   const float inv_equiv = 1.0f / static_cast<float>(std::max(config_.rave_equivalence, 1.0));
   const float expl = static_cast<float>(config_.exploration);
+  const float bonus = static_cast<float>(config_.prior_bonus);
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const int n = sims->fetch_add(1, std::memory_order_relaxed);
@@ -115,6 +117,9 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
       // (w*k + aw) / (v*k + av) with k = 1 + av/E.
       const int parent_visits = node->visits.load(std::memory_order_relaxed);
       const float log_n = expl > 0.0f ? std::log(static_cast<float>(parent_visits) + 1.0f) : 0.0f;
+      // The root's priors (set_root_priors) add a PUCT term; read-only while workers run.
+      const float* priors = node == root_.get() && !root_child_prior_.empty() ? root_child_prior_.data() : nullptr;
+      const float prior_scale = priors ? bonus * std::sqrt(static_cast<float>(parent_visits)) : 0.0f;
       Node* best = nullptr;
       float best_value = -1e30f;
       for (int i = 0; i < node->num_children; ++i) {
@@ -127,6 +132,7 @@ void UctSearch::worker(const Game* game, int thread_index, std::atomic<int>* sim
         const float denom = v * k + av;
         float value = denom > 0.0f ? (w * k + aw) / denom : kUnvisitedValue;
         if (expl > 0.0f) value += expl * std::sqrt(log_n / (v + 1.0f));
+        if (priors) value += prior_scale * priors[i] / (v + 1.0f);
         if (value > best_value) {
           best_value = value;
           best = ch;
@@ -195,6 +201,20 @@ UctResult UctSearch::run(const Game& game) {
     node_count_.store(1);
     // The root is expanded at once so that every thread starts below it.
     expand(root_.get(), game.board(), game.to_move(), &game, true);
+    root_child_prior_.clear();
+    const size_t dense = static_cast<size_t>(game.board().size() * game.board().size()) + 1;
+    if (!root_priors_.empty() && root_priors_.size() != dense) {
+      root_priors_.clear();
+      game_ = nullptr;
+      throw std::invalid_argument("root priors need size*size + 1 entries, one per move and pass");
+    }
+    if (config_.prior_bonus > 0.0 && !root_priors_.empty()) {
+      for (int i = 0; i < root_->num_children; ++i) {
+        const float p = root_priors_[static_cast<size_t>(game.to_move_index(root_->children[i].point))];
+        root_child_prior_.push_back(std::isfinite(p) && p > 0.0f ? p : 0.0f);
+      }
+    }
+    root_priors_.clear();
   }
 
   std::atomic<int> sims{0};

@@ -29,6 +29,8 @@ struct UctConfig {
   double rave_equivalence = 1500.0;  // visits at which AMAF and MC values weigh equally
   int expand_threshold = 8;    // a leaf is expanded after this many visits
   int prior_visits = 10;       // virtual AMAF visits given by the move heuristics
+  double prior_bonus = 0.0;    // with root priors (set_root_priors): each root child's value gets
+                               // prior_bonus * P(a) * sqrt(N) / (1 + n(a)), AlphaGo's PUCT term
 };
 
 struct UctChildStats {
@@ -58,6 +60,10 @@ class UctSearch {
   // Searches the position of `game` for the player to move. Blocks until done: the visit
   // or time limit, or stop(). `game` must outlive the call and stay unchanged during it.
   UctResult run(const Game& game);
+  // Move probabilities for the next run()'s root, one per dense move (size*size + 1, pass
+  // last; e.g. a policy network's), used with config.prior_bonus > 0 and then forgotten.
+  // Call between runs, from the thread that calls run().
+  void set_root_priors(std::vector<float> priors) { root_priors_ = std::move(priors); }
   void stop() { stop_.store(true, std::memory_order_relaxed); }
   // The statistics so far of a run in progress on another thread (empty when none runs).
   UctResult peek();
@@ -77,6 +83,8 @@ class UctSearch {
   std::atomic<int> node_count_{0};
   std::chrono::steady_clock::time_point start_;
   std::unique_ptr<Node> root_;
+  std::vector<float> root_priors_;       // dense moves; empty: none (set_root_priors)
+  std::vector<float> root_child_prior_;  // the root's children's priors, in child order
 };
 
 }  // namespace tengen

@@ -1,5 +1,7 @@
 """The built-in search backend: the C++ UCT-RAVE search (`engine._core.UctSearch`) over light
-rollouts, on several threads, needing no network and playing any board size.
+rollouts, on several threads, needing no network and playing any board size. Given root priors
+(a policy net's, engine.root_priors) and a prior_bonus, the root's selection adds AlphaGo's PUCT
+term: the `uct_net` search of a search config (`search: uct_net`).
 
 The C++ search runs on a worker thread; the caller's thread polls it for `stop` and progress
 reports. One search at a time per backend.
@@ -11,11 +13,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from engine import _core
 from engine.analysis import Candidate, PositionEstimate
 from engine.backends.base import Budget, SearchOutcome
 from engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from engine.net_estimates import NetEstimator
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,12 +37,25 @@ class UctSettings:
     rave_equivalence: float = 1500.0
     expand_threshold: int = 8
     prior_visits: int = 10
+    prior_bonus: float = 0.0  # weight of the root priors' PUCT term (0: priors unused)
 
     def __post_init__(self) -> None:
         if not 1 <= self.threads <= 256:
             raise ConfigError("threads must be in 1..256")
         if self.expand_threshold < 1:
             raise ConfigError("expand_threshold must be at least 1")
+        if not (0.0 <= self.prior_bonus <= 1000.0):  # also false for NaN
+            raise ConfigError("prior_bonus must be a number in [0, 1000]")
+
+
+class RootPriors(Protocol):
+    """Move probabilities for a search's root (engine.root_priors.NetRootPriors)."""
+
+    board_size: int
+
+    def priors(self, game: _core.Game) -> npt.NDArray[np.float32]:
+        """(size*size + 1,) probabilities over the dense moves, pass last."""
+        ...
 
 
 class UctSearchBackend:
@@ -41,9 +63,14 @@ class UctSearchBackend:
 
     name = "tengen-uct"
 
-    def __init__(self, settings: UctSettings | None = None) -> None:
+    def __init__(self, settings: UctSettings | None = None, root_priors: RootPriors | None = None,
+                 estimator: NetEstimator | None = None) -> None:  # fmt: skip
         self.settings = settings or UctSettings()
+        self.root_priors = root_priors  # used on its board size when prior_bonus > 0
+        self.estimator = estimator  # a NetEstimator: ownership and score lead (aux-head nets)
         self._moves_searched = 0
+        if root_priors is not None:
+            self.name = "tengen-uct-net"
 
     def supports_size(self, size: int) -> bool:
         """Any size the core plays."""
@@ -58,6 +85,7 @@ class UctSearchBackend:
         config.rave_equivalence = s.rave_equivalence
         config.expand_threshold = s.expand_threshold
         config.prior_visits = s.prior_visits
+        config.prior_bonus = s.prior_bonus
         config.max_visits = budget.visits if budget.visits is not None else 0
         config.max_seconds = budget.seconds if budget.seconds is not None else 0.0
         return config
@@ -85,6 +113,8 @@ class UctSearchBackend:
         """Runs one UCT search of `game`'s position within `budget` (see SearchBackend.search)."""
         self._moves_searched += 1
         search = _core.UctSearch(self._config(budget))
+        if self.root_priors is not None and self.settings.prior_bonus > 0 and game.size == self.root_priors.board_size:
+            search.set_root_priors(self.root_priors.priors(game).tolist())
         result: list[_core.UctResult] = []
         runner = threading.Thread(target=lambda: result.append(search.run(game)), daemon=True)
         start = time.monotonic()
@@ -103,7 +133,10 @@ class UctSearchBackend:
                              seconds=time.monotonic() - start, winrate=final.winrate)
 
     def position_estimates(self, games: list[_core.Game]) -> list[PositionEstimate] | None:
-        """None: no network (callers use the playout estimate)."""
+        """The root-prior net's ownership and score lead when it has those heads; else None
+        (callers use the playout estimate)."""
+        if self.estimator is not None and all(g.size == self.estimator.board_size for g in games):
+            return self.estimator.estimate(games)
         return None
 
     def close(self) -> None:
