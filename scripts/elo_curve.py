@@ -18,7 +18,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from engine.arena.curve import CurvePoint, checkpoints, curve_png, curve_table, read_point
+from engine.arena.curve import Checkpoint, CurvePoint, checkpoints, curve_png, curve_table, read_point
 from engine.arena.engines import engine_from_dict
 from engine.arena.ladder import Ladder, load_ladder
 from engine.arena.rate import RATING, rate_player
@@ -31,6 +31,16 @@ def main() -> int:
     ap.add_argument("--run-dir", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--every", type=int, default=50, help="rate every N-th iteration (and the last)")
+    ap.add_argument(
+        "--iterations", default=None, help="comma-separated iterations to rate instead of --every (e.g. 50,100)"
+    )
+    ap.add_argument(
+        "--earlier",
+        action="append",
+        default=[],
+        metavar="HOURS,GAMES,RATING_JSON",
+        help="a rating made before (e.g. of the net this run started from) to put on the curve",
+    )
     ap.add_argument("--games-max", type=int, default=20, help="ladder games per checkpoint")
     ap.add_argument("--config", default="configs/search/zero.yaml", help="the search settings of each player")
     ap.add_argument("--ladder", default="configs/ladder/9x9.yaml")
@@ -46,12 +56,37 @@ def main() -> int:
         ladder = load_ladder(args.ladder)
         points_at = checkpoints(args.run_dir, every=args.every, start_hours=args.start_hours,
                                 start_games=args.start_games, include_start=args.include_start)  # fmt: skip
+        if args.iterations is not None:
+            try:
+                wanted = {int(x) for x in args.iterations.split(",") if x.strip()}
+            except ValueError:
+                print(f"--iterations: write numbers separated by commas, not {args.iterations!r}", file=sys.stderr)
+                return 2
+            every_saved = checkpoints(args.run_dir, every=1, start_hours=args.start_hours,
+                                      start_games=args.start_games, include_start=0 in wanted)  # fmt: skip
+            points_at = [c for c in every_saved if c.iteration in wanted]
+            missing = wanted - {c.iteration for c in points_at}
+            if missing:
+                print(f"{args.run_dir}: no finished iteration {', '.join(map(str, sorted(missing)))}", file=sys.stderr)
+                return 2
         if not points_at:
             print(f"{args.run_dir}: no finished iteration with saved weights", file=sys.stderr)
             return 2
         title = args.title or f"{args.run_dir.name}: ladder Elo at {ladder.seconds:g} s/move against training hours"
         args.out.mkdir(parents=True, exist_ok=True)
         points: list[CurvePoint] = []
+        for text in args.earlier:
+            hours, games, path = text.split(",", 2) if text.count(",") >= 2 else ("", "", "")
+            try:
+                earlier = Checkpoint(iteration=-1, hours=float(hours), games=int(games), weights=Path(path))
+            except ValueError:
+                print(f"--earlier: write HOURS,GAMES,RATING_JSON, not {text!r}", file=sys.stderr)
+                return 2
+            point = read_point(earlier, Path(path))
+            if point is None:
+                print(f"--earlier: {path} holds no rating", file=sys.stderr)
+                return 2
+            points.append(point)
         for c in points_at:
             out = args.out / f"iter_{c.iteration:04d}"
             spec = engine_from_dict({"name": f"{args.run_dir.name}-i{c.iteration}", "kind": "tengen",

@@ -28,7 +28,7 @@ _WEIGHTS = re.compile(r"^iter_(\d{4,})\.safetensors$")
 class Checkpoint:
     """One saved net of a run: its iteration, the compute behind it and its weights file."""
 
-    iteration: int
+    iteration: int  # -1: a rating made before this run (scripts/elo_curve.py --earlier)
     hours: float  # training hours up to the end of this iteration (start_hours included)
     games: int  # self-play games played up to here (start_games included)
     weights: Path
@@ -92,9 +92,11 @@ def read_point(checkpoint: Checkpoint, rating_path: Path) -> CurvePoint | None:
         return None
     if not isinstance(data, dict) or not data.get("games"):
         return None
+
     def num(key: str) -> float | None:
         v = data.get(key)
         return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
     return CurvePoint(checkpoint, num("elo"), num("low"), num("high"), int(data["games"]))
 
 
@@ -108,7 +110,8 @@ def curve_table(points: Sequence[CurvePoint], title: str) -> str:
     lines = [f"### {title}", "", header, "|---|---|---|---|---|---|"]
     for p in points:
         c = p.checkpoint
-        lines.append(f"| {c.iteration} | {c.hours:.2f} | {c.games:,} | {_fmt(p.elo, 'n/a')} | "
+        it = "earlier" if c.iteration < 0 else str(c.iteration)
+        lines.append(f"| {it} | {c.hours:.2f} | {c.games:,} | {_fmt(p.elo, 'n/a')} | "
                      f"[{_fmt(p.low, '-inf')}, {_fmt(p.high, '+inf')}] | {p.games} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
