@@ -49,7 +49,6 @@ def sims_per_second(runner: BatchedRunner, games: list[_core.Game], visits: int,
         runner.search_position(game, visits, overlap=overlap)
         seconds += time.perf_counter() - start
         total += runner.search.root_visits(0)
-        runner.search.set_position(0, _core.Game(game.size, game.komi))  # drop the tree
     return total / seconds
 
 

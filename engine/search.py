@@ -206,8 +206,6 @@ class BatchedRunner:
         on the evaluation thread while this thread gathers the other slot, rollouts included; without
         it each slot is gathered, evaluated and scattered before the next gather (for measuring what
         the overlap gains, benchmarks/apv_overlap.py)."""
-        if not overlap:
-            return self._run_serial(keep_going, max_steps)
         pending: dict[int, tuple[Future[None] | None, int]] = {}
         steps = 0
         slot = 0
@@ -229,6 +227,12 @@ class BatchedRunner:
                     f"the search resolved no leaf in {STALLED_STEPS} steps: are the network's outputs finite?"
                 )
             n = self.search.gather(slot)
+            if not overlap:  # evaluate and scatter this slot before the next gather
+                if n > 0:
+                    self._evaluate(slot, n)
+                search.scatter(slot, n)
+                steps += 1
+                continue
             fut = self._pool.submit(self._evaluate, slot, n) if n > 0 else None
             other = 1 - slot
             if other in pending:
@@ -240,27 +244,6 @@ class BatchedRunner:
             slot = other
             steps += 1
         self._drain(pending)
-        return steps
-
-    def _run_serial(self, keep_going: Callable[[], bool], max_steps: int | None) -> int:
-        steps = 0
-        watch = self.settings.needs_network
-        resolved, idle = -1, 0
-        search = self.search
-        while keep_going() and (max_steps is None or steps < max_steps):
-            if watch:
-                now = search.evaluations + search.cache_hits + search.terminal_hits
-                idle = idle + 1 if now == resolved else 0
-                resolved = now
-                if idle > STALLED_STEPS:
-                    raise SearchStalled(
-                        f"the search resolved no leaf in {STALLED_STEPS} steps: are the network's outputs finite?"
-                    )
-            n = search.gather(0)
-            if n > 0:
-                self._evaluate(0, n)
-            search.scatter(0, n)
-            steps += 1
         return steps
 
     def _drain(self, pending: dict[int, tuple[Future[None] | None, int]]) -> None:

@@ -54,21 +54,21 @@ def main() -> int:
     args = ap.parse_args()
     try:
         ladder = load_ladder(args.ladder)
-        points_at = checkpoints(args.run_dir, every=args.every, start_hours=args.start_hours,
-                                start_games=args.start_games, include_start=args.include_start)  # fmt: skip
+        found = {"start_hours": args.start_hours, "start_games": args.start_games}
         if args.iterations is not None:
             try:
                 wanted = {int(x) for x in args.iterations.split(",") if x.strip()}
             except ValueError:
                 print(f"--iterations: write numbers separated by commas, not {args.iterations!r}", file=sys.stderr)
                 return 2
-            every_saved = checkpoints(args.run_dir, every=1, start_hours=args.start_hours,
-                                      start_games=args.start_games, include_start=0 in wanted)  # fmt: skip
+            every_saved = checkpoints(args.run_dir, every=1, include_start=0 in wanted, **found)
             points_at = [c for c in every_saved if c.iteration in wanted]
             missing = wanted - {c.iteration for c in points_at}
             if missing:
                 print(f"{args.run_dir}: no finished iteration {', '.join(map(str, sorted(missing)))}", file=sys.stderr)
                 return 2
+        else:
+            points_at = checkpoints(args.run_dir, every=args.every, include_start=args.include_start, **found)
         if not points_at:
             print(f"{args.run_dir}: no finished iteration with saved weights", file=sys.stderr)
             return 2

@@ -1,7 +1,7 @@
 """The built-in search backend: the C++ UCT-RAVE search (`engine._core.UctSearch`) over light
 rollouts, on several threads, needing no network and playing any board size. Given root priors
 (a policy net's, engine.root_priors) and a prior_bonus, the root's selection adds AlphaGo's PUCT
-term: the `uct_net` search of a search config (`search: uct_net`).
+term: the search a search config with `backend: uct_net` asks for.
 
 The C++ search runs on a worker thread; the caller's thread polls it for `stop` and progress
 reports. One search at a time per backend.
