@@ -18,6 +18,9 @@ def add_player_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
         p.add_argument("--visits", type=int, help="simulations per move (without a game clock: the default bound)"),
         p.add_argument("--seconds", type=float,
                        help="seconds per move (under a game clock: the most a move takes)"),
+        p.add_argument("--time-margin", type=float,
+                       help="under a game clock: seconds of each move's time never planned, kept for "
+                       "transport and overhead (default 0.5)"),
         p.add_argument("--threads", type=int, default=1, help="search threads (built-in player, rollouts)"),
         p.add_argument("--seed", type=int, default=1),
         p.add_argument("--resign", type=float, default=0.05, help="resign below this winrate (0: never)"),

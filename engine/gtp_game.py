@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -166,6 +166,7 @@ def play_gtp_game(
     score_by: ScoreBy = "engine",
     on_move: OnMove | None = None,
     stop: threading.Event | None = None,
+    byoyomi: Mapping[int, float] | None = None,
 ) -> GtpGameOutcome:
     """Plays one game from the empty board and returns how it ended; the clients stay open.
 
@@ -175,7 +176,10 @@ def play_gtp_game(
     bounds every answer. A counted game is scored by the referee Game with `score_playouts`
     playouts and `seed`; with `gnugo_referee` (and GnuGo installed) GnuGo counts too, and with
     `score_by="gnugo"` its count decides. `on_move(colour, move, seconds)` follows every accepted
-    genmove. Raises GameStopped when `stop` is set during the game."""
+    genmove. `byoyomi` puts colours under a clock: each gets `time_settings 0 P 1` (no main time,
+    one move in each period of P seconds) and loses on time when a genmove's answer takes longer
+    than P, measured here, pipe and start-up of the move included. Raises GameStopped when `stop`
+    is set during the game."""
     table = _Table(black, white, names, move_timeout)
     board = _core.Game(size, komi)
     reason: Reason = "score"
@@ -183,6 +187,9 @@ def play_gtp_game(
     try:
         for line in (f"boardsize {size}", "clear_board", f"komi {komi:g}"):
             table.tell(line)
+        clocks = dict(byoyomi or {})
+        for colour, period in clocks.items():
+            table.command(colour, f"time_settings 0 {period:g} 1")
         for move in opening:
             colour = board.to_move
             why = board.illegal_reason(colour, move)
@@ -201,6 +208,9 @@ def play_gtp_game(
             t0 = time.monotonic()
             answer = table.command(colour, f"genmove {colour_letter(colour)}")
             seconds = time.monotonic() - t0
+            if colour in clocks and seconds > clocks[colour]:
+                raise _Forfeit(colour, "timeout", f"{name} took {seconds:.3f} s over a {clocks[colour]:g} s "
+                               f"byo-yomi period (move {board.move_number + 1})")  # fmt: skip
             if answer.strip().lower() == "resign":
                 raise _Forfeit(colour, "resign", f"{name} resigned")
             try:

@@ -33,6 +33,8 @@ from engine.errors import ConfigError
 
 RESIGN = -1  # genmove's answer for resignation; other answers are dense moves (size*size = pass)
 
+MAX_SAFETY_MARGIN = 60.0  # seconds: the most a move's safety margin may be
+
 # Without any visits, seconds or clock, the built-in search stops at whichever comes first.
 DEFAULT_VISITS = 20000
 DEFAULT_SECONDS = 10.0
@@ -74,8 +76,8 @@ class PlayerConfig:
             raise ConfigError("the resign threshold must be in [0, 0.5)")
         if self.resign_min_visits < 1 or self.score_playouts < 1 or self.expand_threshold < 1:
             raise ConfigError("resign_min_visits, score_playouts and expand_threshold must be at least 1")
-        if not (0 <= self.safety_margin < 60 and 0 < self.max_fraction <= 1):
-            raise ConfigError("safety_margin must be in [0, 60) and max_fraction in (0, 1]")
+        if not (0 <= self.safety_margin < MAX_SAFETY_MARGIN and 0 < self.max_fraction <= 1):
+            raise ConfigError(f"safety_margin must be in [0, {MAX_SAFETY_MARGIN:g}) and max_fraction in (0, 1]")
 
     def uct_settings(self) -> UctSettings:
         """The built-in search's settings; resignation is decided here, not in the backend."""

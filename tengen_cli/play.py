@@ -21,7 +21,7 @@ from engine.config import MAX_SEED
 from engine.coords import format_vertex, parse_vertex
 from engine.errors import UserError, core_errors
 from engine.gtp_flags import add_gtp_flags, add_player_flags
-from engine.player import RESIGN, Player, PlayerConfig
+from engine.player import MAX_SAFETY_MARGIN, RESIGN, Player, PlayerConfig
 from engine.sgf import BY_RESIGNATION, game_to_sgf, result_string, win_string
 from tengen_cli.checks import check_output_dir
 
@@ -56,8 +56,14 @@ def player_config(args: argparse.Namespace) -> PlayerConfig:
         raise UserError(f"--threads must be in 1..256, got {args.threads}")
     if not 0 <= args.resign < 0.5:
         raise UserError(f"--resign must be a winrate in [0, 0.5), got {args.resign}")
+    margin = {}
+    if args.time_margin is not None:
+        if not (math.isfinite(args.time_margin) and 0 <= args.time_margin < MAX_SAFETY_MARGIN):
+            raise UserError(f"--time-margin must be a number of seconds in [0, {MAX_SAFETY_MARGIN:g}), "
+                            f"got {args.time_margin}")  # fmt: skip
+        margin["safety_margin"] = args.time_margin
     return PlayerConfig(visits=args.visits, seconds=args.seconds, threads=args.threads, seed=args.seed,
-                        resign_below=args.resign)
+                        resign_below=args.resign, **margin)
 
 
 def _network_backend(

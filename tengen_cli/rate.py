@@ -3,6 +3,7 @@ anchors' own calibration.
 
     tengen rate tengen:visits=800 --out runs/rate-uct800
     tengen rate '{name: mynet, kind: tengen, args: {weights: w.safetensors}}' --out runs/rate-mynet
+    tengen rate '{name: m02, kind: tengen, args: {time_margin: 0.2}}' --clock byoyomi --out runs/rate-m02
     tengen rate --calibrate --ladder configs/ladder/9x9.yaml --out runs/ladder-calibration
 
 Both resume: run the same command again with the same --out.
@@ -44,6 +45,9 @@ def register(subparsers: Any) -> None:
                    help="stop once the 95%% interval's half-width is at most this many Elo (default: ladder)")
     p.add_argument("--parallel", type=int_in(0, 1024), help="games at once (default: ladder, else one per core)")
     p.add_argument("--seconds", type=float_in(0, 3600), help="the player's time per move (default: ladder)")
+    p.add_argument("--clock", choices=("fixed", "byoyomi"),
+                   help="fixed: a tengen player gets --seconds per move; byoyomi: the player hears "
+                   "`time_settings 0 SECONDS 1` and loses on time by overrunning a period (default: ladder)")
     p.add_argument("--allow-uncalibrated", action="store_true",
                    help="rate against anchors whose Elos are not calibrated yet")
     p.add_argument("--calibrate", action="store_true", help="calibrate the ladder's anchors instead")
@@ -58,6 +62,8 @@ def _ladder(args: argparse.Namespace) -> Ladder:
             raise UserError(f"--seconds {args.seconds:g} must be shorter than the ladder's move_timeout "
                             f"({ladder.rules.move_timeout:g})")  # fmt: skip
         ladder = replace(ladder, seconds=args.seconds)
+    if args.clock is not None:
+        ladder = replace(ladder, clock=args.clock)
     return ladder
 
 

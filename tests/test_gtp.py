@@ -439,6 +439,30 @@ def test_clock_budget_keeps_a_margin_and_a_fraction() -> None:
     assert cap <= 9.5
 
 
+def test_time_margin_flag_sets_how_much_of_a_period_is_kept_back(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from engine.gtp_flags import add_player_flags
+    from tengen_cli.main import main
+    from tengen_cli.play import player_config
+
+    parser = argparse.ArgumentParser()
+    add_player_flags(parser)
+    game, clock = _core.Game(9, 7.0), GameClock(TimeSettings.from_gtp(0, 1.0, 1))  # 1 s byo-yomi
+    caps = {}
+    for flags in ([], ["--time-margin", "0.2"], ["--time-margin", "0"]):
+        config = player_config(parser.parse_args(flags))
+        budget, planned = Player(config).move_budget(game, _core.BLACK, clock)
+        assert budget.seconds is not None and planned is not None and planned <= budget.seconds
+        caps[tuple(flags)] = budget.seconds
+    assert caps == {(): pytest.approx(0.5), ("--time-margin", "0.2"): pytest.approx(0.8),
+                    ("--time-margin", "0"): pytest.approx(1.0)}  # fmt: skip
+    for bad in ("-0.1", "nan", "60"):
+        assert main(["gtp", "--time-margin", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--time-margin must be a number of seconds in [0, 60)" in err and err.count("\n") == 1, err
+
+
 def test_clock_charges_our_own_time() -> None:
     clock = GameClock(TimeSettings(system="absolute", main=10.0))
     clock.charge(1, 3.0)

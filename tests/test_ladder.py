@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -192,10 +193,28 @@ def test_timed_player_gets_the_ladders_seconds_and_threads() -> None:
     assert ladder.timed(g) == g
 
 
+def test_under_byoyomi_the_clock_alone_bounds_the_rated_player() -> None:
+    fixed = ladder_from_dict(ladder_data())
+    ladder = ladder_from_dict(ladder_data(clock="byoyomi"))
+    p = ladder.timed(parse_inline_engine("{name: p1, kind: tengen, args: {visits: 50, seconds: 9, threads: 4, "
+                                         "time_margin: 0.1}}"))  # fmt: skip
+    assert isinstance(p, TengenEngine) and dict(p.args) == {"time_margin": 0.1, "threads": 1}
+    rules = ladder.rules_for(p)
+    assert (rules.byoyomi, rules.clocked) == (0.2, ("p1",))
+    assert fixed.rules_for(p) == fixed.rules and fixed.rules.byoyomi == 0
+    # Games under another clock are other games; the fixed clock keeps the hash it had before
+    # the clock existed (the rules without their clock fields), so old rating folders resume.
+    assert ladder.fingerprint() != fixed.fingerprint()
+    rules_before = {k: v for k, v in fixed.rules.__dict__.items() if k not in ("byoyomi", "clocked")}
+    assert fixed.rules.hashed() == rules_before
+    assert ladder_from_dict(yaml.safe_load(ladder_yaml(ladder)), None).clock == "byoyomi"
+
+
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
         ({"colour": "black"}, "unknown key 'colour'"),
+        ({"clock": "sudden-death"}, "clock must be one of fixed, byoyomi"),
         ({"seconds": 0}, "seconds must be a number of seconds in (0, 3600]"),
         ({"seconds": 40}, "move_timeout must be longer than seconds"),
         ({"target_halfwidth": 0}, "target_halfwidth must be a number of Elo"),
@@ -384,6 +403,47 @@ def test_rate_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert all((out / r.sgf).is_file() for r in results)
     assert main(argv) == 0  # resumes: nothing left to play
     assert "0 games played now" in capsys.readouterr().err
+
+
+CLOCKED_FAKE = """\
+import sys, time
+delay, log = float(sys.argv[1]), open(sys.argv[2], "a")
+for line in sys.stdin:
+    log.write(line)
+    log.flush()
+    if line.split()[:1] == ["genmove"]:
+        time.sleep(delay)
+    sys.stdout.write("= " + ("pass" if line.startswith("genmove") else "") + "\\n\\n")
+    sys.stdout.flush()
+    if line.startswith("quit"):
+        break
+"""
+
+
+@pytest.mark.gnugo
+@pytest.mark.parametrize("delay", [0.0, 0.6])
+def test_under_byoyomi_the_rated_player_hears_the_clock_and_loses_by_overrunning_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], gnugo: str, delay: float) -> None:  # fmt: skip
+    ladder = tmp_path / "ladder.yaml"
+    ladder.write_text(yaml.safe_dump(ladder_data(seconds=0.3)))
+    script, log = tmp_path / "fake.py", tmp_path / "heard.txt"
+    script.write_text(CLOCKED_FAKE)
+    player = json.dumps({"name": "slow", "kind": "gtp", "command": [sys.executable, str(script), str(delay), str(log)]})
+    argv = ["rate", player, "--ladder", str(ladder), "--out", str(tmp_path / "r"), "--games-max", "2",
+            "--parallel", "1", "--clock", "byoyomi", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    results = read_results(tmp_path / "r" / RESULTS)
+    assert len(results) == 2
+    heard = log.read_text().splitlines()
+    assert heard.count("time_settings 0 0.3 1") == 2  # once a game, before the first move
+    assert heard.index("time_settings 0 0.3 1") < next(i for i, c in enumerate(heard) if c.startswith("genmove"))
+    if delay:  # 0.6 s answers overrun the 0.3 s period: the first move loses each game on time
+        assert all(r.reason == "timeout" and r.winner_name != "slow" for r in results), results
+        assert all("byo-yomi period" in r.detail and r.result.endswith("+T") for r in results), results
+    else:  # passing at once: never late (the anchors are off the clock: they may take longer)
+        assert all(r.reason != "timeout" for r in results), results
+    rating = json.loads((tmp_path / "r" / RATING).read_text())
+    assert rating["ladder"]["clock"] == "byoyomi"
 
 
 @pytest.mark.gnugo

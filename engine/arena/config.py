@@ -87,10 +87,24 @@ class MatchRules:
     # before the players take over, so that players that search deterministically (a visit
     # count, no noise) do not repeat one game per colour all match long.
     opening_moves: int = 0
+    # A byo-yomi clock (seconds per move, no main time; 0: none) for the players named in
+    # `clocked`: they hear `time_settings 0 byoyomi 1` and lose on time by overrunning a period.
+    byoyomi: float = 0.0
+    clocked: tuple[str, ...] = ()
 
     @property
     def move_limit(self) -> int:
         return self.max_moves or 3 * self.size * self.size
+
+    def hashed(self) -> dict[str, Any]:
+        """The fields as a fingerprint hashes them: the clock's only when one is set, so folders
+        from before it existed keep their hash."""
+        out = dict(self.__dict__)
+        if not self.byoyomi:
+            del out["byoyomi"], out["clocked"]
+        else:
+            out["clocked"] = list(self.clocked)
+        return out
 
 
 @dataclass(frozen=True)
@@ -193,7 +207,7 @@ class TournamentConfig:
         """Hash of everything that decides a game's content (not `games`, `parallel`, the adaptive
         target and cap, reports, evidence); `seconds` only when set, so folders from before it
         existed keep their hash."""
-        rules = dict(self.rules.__dict__)
+        rules = self.rules.hashed()
         if not rules["opening_moves"]:
             del rules["opening_moves"]  # so folders from before it existed keep their hash
         data: dict[str, Any] = {

@@ -197,6 +197,15 @@ def timed_engine(spec: EngineSpec, seconds: float, threads: int, *, drop: Sequen
     return TengenEngine(spec.name, (*args, ("seconds", seconds), ("threads", threads)))
 
 
+def clocked_engine(spec: EngineSpec, threads: int) -> EngineSpec:
+    """`spec` for play under a game clock: a tengen player gets `--threads threads` and loses its
+    own `seconds` and `visits`, so the clock alone bounds a move; other engines are unchanged."""
+    if not isinstance(spec, TengenEngine):
+        return spec
+    args = tuple((k, v) for k, v in spec.args if k not in ("seconds", "threads", "visits"))
+    return TengenEngine(spec.name, (*args, ("threads", threads)))
+
+
 @functools.lru_cache(maxsize=1)
 def tengen_gtp_options() -> frozenset[str]:
     """Option strings of the `tengen gtp` subcommand (defined in engine.gtp_flags)."""

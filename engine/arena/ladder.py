@@ -29,21 +29,22 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist, median
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from engine import _core
 from engine.arena.config import DEFAULT_ANCHOR, MatchRules, Referee
 from engine.arena.elo import ELO_PER_NAT
-from engine.arena.engines import EngineSpec, check_name, engine_from_dict, timed_engine
+from engine.arena.engines import EngineSpec, check_name, clocked_engine, engine_from_dict, timed_engine
 from engine.config import from_file_mapping, from_mapping, load_yaml, require
 from engine.errors import ConfigError
 from engine.gtp_game import ScoreBy
 
+Clock = Literal["fixed", "byoyomi"]
 ANCHOR_FIELDS = ("elo", "calibrated", "note")  # the ladder's keys of an anchor; the rest is its engine spec
 
 
@@ -67,6 +68,9 @@ class LadderFile:
     board_size: int = 9
     komi: float = 7.0
     seconds: float = 1.0  # the rated player's time per move (a tengen player's --seconds)
+    # fixed: a tengen player gets --seconds; byoyomi: the rated player (of any kind) hears
+    # `time_settings 0 seconds 1` instead and loses on time by overrunning a period.
+    clock: Clock = "fixed"
     threads: int = 1  # the rated tengen player's search threads
     move_timeout: float = 60.0  # seconds per genmove before the mover loses on time
     max_moves: int = 0  # 0: three times the number of points
@@ -140,6 +144,7 @@ class Ladder:
     pinned: str
     anchors: tuple[LadderAnchor, ...]
     source: str | None = None
+    clock: Clock = "fixed"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -158,12 +163,14 @@ class Ladder:
         """Hash of what decides a game's content: rules, time per move, seed and the anchors'
         engines (not their Elos, so a recalibrated ladder still reads the same games)."""
         data = {
-            "rules": self.rules.__dict__,
+            "rules": self.rules.hashed(),
             "seconds": self.seconds,
             "threads": self.threads,
             "seed": self.seed,
             "anchors": [a.spec.to_dict() for a in self.anchors],
         }
+        if self.clock != "fixed":  # so folders from before the clock existed keep their hash
+            data["clock"] = self.clock
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,7 +178,7 @@ class Ladder:
         r = self.rules
         return {
             "name": self.name, "board_size": r.size, "komi": r.komi, "seconds": self.seconds,
-            "threads": self.threads, "move_timeout": r.move_timeout, "max_moves": r.max_moves,
+            "clock": self.clock, "threads": self.threads, "move_timeout": r.move_timeout, "max_moves": r.max_moves,
             "referee": r.referee, "score_by": r.score_by, "score_playouts": r.score_playouts,
             "seed": self.seed, "parallel": self.parallel, "games_max": self.games_max,
             "target_halfwidth": self.target_halfwidth, "calibration_games": self.calibration_games,
@@ -179,9 +186,19 @@ class Ladder:
         }  # fmt: skip
 
     def timed(self, player: EngineSpec) -> EngineSpec:
-        """The player as rated: a tengen player gets the ladder's --seconds and --threads
-        (replacing its own); other engines keep their own notion of effort."""
+        """The player as rated: a tengen player gets the ladder's --threads and, with the fixed
+        clock, its --seconds (replacing its own; under byo-yomi its own seconds and visits are
+        dropped, so the clock alone bounds a move); other engines keep their own notion of effort."""
+        if self.clock == "byoyomi":
+            return clocked_engine(player, self.threads)
         return timed_engine(player, self.seconds, self.threads)
+
+    def rules_for(self, player: EngineSpec) -> MatchRules:
+        """The rules of the player's games: the ladder's, with the player under the byo-yomi clock
+        when the ladder has one."""
+        if self.clock == "byoyomi":
+            return replace(self.rules, byoyomi=self.seconds, clocked=(player.name,))
+        return self.rules
 
 
 def ladder_from_dict(data: Any, source: str | None = None) -> Ladder:
@@ -208,7 +225,7 @@ def ladder_from_dict(data: Any, source: str | None = None) -> Ladder:
     check_name(name, "the ladder")
     rules = MatchRules(size=f.board_size, komi=f.komi, max_moves=f.max_moves, move_timeout=f.move_timeout,
                        referee=f.referee, score_by=f.score_by, score_playouts=f.score_playouts)  # fmt: skip
-    return Ladder(name=name, rules=rules, seconds=f.seconds, threads=f.threads, seed=f.seed,
+    return Ladder(name=name, rules=rules, seconds=f.seconds, clock=f.clock, threads=f.threads, seed=f.seed,
                   parallel=f.parallel, games_max=f.games_max, target_halfwidth=f.target_halfwidth,
                   calibration_games=f.calibration_games, pinned=f.pinned, anchors=tuple(anchors),
                   source=source)  # fmt: skip

@@ -122,6 +122,7 @@ def play_game(game: GameSpec, black: EngineSpec, white: EngineSpec, rules: Match
                 max_moves=rules.move_limit, score_playouts=rules.score_playouts, seed=game.seed,
                 names=(black.name, white.name), move_timeout=rules.move_timeout,
                 gnugo_referee=rules.referee != "none", score_by=rules.score_by, stop=stop, opening=opening,
+                byoyomi={c: rules.byoyomi for c, s in specs.items() if rules.byoyomi > 0 and s.name in rules.clocked},
             )  # fmt: skip
     except GameStopped:
         return None

@@ -174,7 +174,7 @@ def gauntlet_config(player: EngineSpec, ladder: Ladder, parallel: int) -> Tourna
     """The player and the anchors as one arena config (for probing the engines and the referee)."""
     pinned = ladder.anchor(ladder.pinned)
     return TournamentConfig(name=ladder.name, players=(player, *(a.spec for a in ladder.anchors)),
-                            rules=ladder.rules, pairing="gauntlet", gauntlet=player.name, seed=ladder.seed,
+                            rules=ladder.rules_for(player), pairing="gauntlet", gauntlet=player.name, seed=ladder.seed,
                             parallel=parallel, anchor=Anchor(pinned.name, pinned.elo, True))  # fmt: skip
 
 
@@ -247,8 +247,8 @@ def rate_player(
         bar.update(1)
 
     try:
-        play_in_parallel(workers=workers, rules=ladder.rules, out=out, label=f"{ladder.name} rating", stop=stop,
-                         next_game=next_game, on_result=on_result)
+        play_in_parallel(workers=workers, rules=ladder.rules_for(player), out=out, label=f"{ladder.name} rating",
+                         stop=stop, next_game=next_game, on_result=on_result)
     finally:
         bar.close()
     results = tuple(store.ordered())
@@ -287,8 +287,8 @@ def write_rating(path: Path, run: RatingRun, player: EngineSpec, ladder: Ladder,
         "games_max": games_max,
         "target_halfwidth": target,
         "ladder": {"name": ladder.name, "source": ladder.source, "fingerprint": ladder.fingerprint(),
-                   "seconds": ladder.seconds, "threads": ladder.threads, "board_size": ladder.rules.size,
-                   "komi": ladder.rules.komi, "pinned": ladder.pinned},
+                   "seconds": ladder.seconds, "clock": ladder.clock, "threads": ladder.threads,
+                   "board_size": ladder.rules.size, "komi": ladder.rules.komi, "pinned": ladder.pinned},
         "anchors": [asdict(a) for a in run.records],
         "uncalibrated_anchors_played": list(run.uncalibrated),
         "line": run.line(),
