@@ -25,7 +25,17 @@ from engine.arena.tournament import RESULTS
 from engine.errors import UserError
 from tengen_cli.checks import check_output_dir, float_in, int_in
 
-DEFAULT_LADDER = Path(__file__).resolve().parents[1] / "configs" / "ladder" / "9x9.yaml"
+LADDER_IN_REPO = Path("configs") / "ladder" / "9x9.yaml"  # the default ladder, a file of the repository
+
+
+def default_ladder() -> Path:
+    """The repository's 9x9 ladder: beside the package (an editable install or a checkout), else
+    under the current folder; UserError when neither has it (a non-editable install)."""
+    for path in (Path(__file__).resolve().parents[1] / LADDER_IN_REPO, LADDER_IN_REPO):
+        if path.is_file():
+            return path
+    raise UserError(f"no ladder given and the default {LADDER_IN_REPO} is not here (it comes with the repository, "
+                    "not with an installed package): run from a checkout or pass --ladder FILE")  # fmt: skip
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +47,7 @@ def register(subparsers: Any) -> None:
         "play the anchors against each other instead and write a ladder with their fitted Elos.",
     )  # fmt: skip
     p.add_argument("player", nargs="?", help="the player to rate (not with --calibrate)")
-    p.add_argument("--ladder", type=Path, default=DEFAULT_LADDER, help="ladder file (default: configs/ladder/9x9.yaml)")
+    p.add_argument("--ladder", type=Path, help=f"ladder file (default: the repository's {LADDER_IN_REPO})")
     p.add_argument("--out", type=Path, required=True, help="folder for results, SGFs and rating.json")
     p.add_argument("--games-max", type=int_in(1, 100_000),
                    help="most games (default: the ladder's); with --calibrate: games per pair of anchors")
@@ -56,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 
 def _ladder(args: argparse.Namespace) -> Ladder:
-    ladder = load_ladder(args.ladder)
+    ladder = load_ladder(args.ladder if args.ladder is not None else default_ladder())
     if args.seconds is not None:
         if args.seconds >= ladder.rules.move_timeout:
             raise UserError(f"--seconds {args.seconds:g} must be shorter than the ladder's move_timeout "

@@ -266,6 +266,21 @@ def test_bad_rate_commands_get_one_sentence(tmp_path: Path, capsys: pytest.Captu
     assert not (tmp_path / "o").exists()
 
 
+def test_the_default_ladder_is_the_repositorys_beside_the_package_or_under_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from tengen_cli import rate as rate_cli
+
+    assert rate_cli.default_ladder() == LADDER_9X9  # a checkout or an editable install
+    monkeypatch.setattr(rate_cli, "__file__", str(tmp_path / "site-packages" / "tengen_cli" / "rate.py"))
+    monkeypatch.chdir(tmp_path)  # an installed package, run outside the repository
+    assert main(["rate", "gnugo:3", "--out", "o", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "the default configs/ladder/9x9.yaml is not here" in err and "--ladder FILE" in err, err
+    (tmp_path / "configs" / "ladder").mkdir(parents=True)
+    (tmp_path / "configs" / "ladder" / "9x9.yaml").write_text(LADDER_9X9.read_text())
+    assert rate_cli.default_ladder() == Path("configs/ladder/9x9.yaml")
+
+
 def test_uncalibrated_anchors_are_refused_unless_allowed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["rate", "gnugo:3", "--out", str(tmp_path / "o"), "--no-progress"])  # the committed ladder
     err = capsys.readouterr().err
